@@ -1,0 +1,140 @@
+import Foundation
+import RestateCore
+
+/// The handler a call or send goes to.
+public struct Target: Sendable, Hashable, CustomStringConvertible {
+    public var service: String
+    public var handler: String
+    /// The object key or workflow ID; `nil` for services.
+    public var key: String?
+
+    public init(service: String, handler: String, key: String? = nil) {
+        self.service = service
+        self.handler = handler
+        self.key = key
+    }
+
+    /// A service handler.
+    public static func service(_ service: String, handler: String) -> Target {
+        Target(service: service, handler: handler)
+    }
+
+    /// A virtual-object handler of one key.
+    public static func object(_ object: String, key: String, handler: String) -> Target {
+        Target(service: object, handler: handler, key: key)
+    }
+
+    /// A workflow handler of one workflow ID.
+    public static func workflow(_ workflow: String, id: String, handler: String) -> Target {
+        Target(service: workflow, handler: handler, key: id)
+    }
+
+    public var description: String {
+        key.map { "\(service)/\($0)/\(handler)" } ?? "\(service)/\(handler)"
+    }
+}
+
+/// Options of one call or send.
+public struct CallOptions: Sendable, Hashable {
+    /// Deduplicates the call: Restate runs one invocation per key and hands its result to every
+    /// caller with the same key.
+    public var idempotencyKey: String?
+    /// Headers the callee sees in its ``Request/headers``.
+    public var headers: [String: String]
+    /// Flow-control scope (Restate 1.7, service protocol V7).
+    public var scope: String?
+    /// Flow-control limit key inside the scope (Restate 1.7, service protocol V7).
+    public var limitKey: String?
+    /// A label for the journal entry, shown in Restate's UI.
+    public var name: String?
+
+    public init(
+        idempotencyKey: String? = nil,
+        headers: [String: String] = [:],
+        scope: String? = nil,
+        limitKey: String? = nil,
+        name: String? = nil
+    ) {
+        self.idempotencyKey = idempotencyKey
+        self.headers = headers
+        self.scope = scope
+        self.limitKey = limitKey
+        self.name = name
+    }
+}
+
+/// The future of a request-response call: the callee's invocation id and its response.
+public struct CallFuture<Output: Sendable>: Sendable {
+    /// Completes as soon as Restate has accepted the call.
+    public let invocationID: DurableFuture<String>
+    /// Completes with the callee's response, or fails with its terminal error.
+    public let response: DurableFuture<Output>
+
+    /// Waits for the response.
+    public var value: Output {
+        get async throws { try await response.value }
+    }
+}
+
+/// A handle to an invocation started by a send.
+public struct InvocationHandle: Sendable {
+    let context: Invocation
+    /// Completes with the new invocation's id once Restate has accepted the send.
+    public let id: DurableFuture<String>
+}
+
+/// How a `ctx.run` closure is retried when it throws an error that is not a ``TerminalError``.
+///
+/// Exhausting the policy turns the last error into a terminal failure of the run (journaled, so
+/// the handler can catch it), unless ``onExhausted`` is ``Exhaustion/pause`` (protocol V7).
+public struct RunRetryPolicy: Sendable, Hashable {
+    /// What happens when the policy is exhausted.
+    public enum Exhaustion: Sendable, Hashable {
+        /// The run fails with a terminal error carrying the last error's message.
+        case fail
+        /// The invocation is paused until an operator resumes it (service protocol V7).
+        case pause
+    }
+
+    public var initialInterval: Duration
+    public var factor: Double
+    public var maxInterval: Duration?
+    /// Attempts in total, including the first one; `nil` for no limit.
+    public var maxAttempts: Int?
+    /// Total time spent retrying; `nil` for no limit.
+    public var maxDuration: Duration?
+    public var onExhausted: Exhaustion
+
+    public init(
+        initialInterval: Duration = .milliseconds(50),
+        factor: Double = 2,
+        maxInterval: Duration? = .seconds(10),
+        maxAttempts: Int? = nil,
+        maxDuration: Duration? = nil,
+        onExhausted: Exhaustion = .fail
+    ) {
+        self.initialInterval = initialInterval
+        self.factor = factor
+        self.maxInterval = maxInterval
+        self.maxAttempts = maxAttempts
+        self.maxDuration = maxDuration
+        self.onExhausted = onExhausted
+    }
+
+    /// Retries forever, with exponential backoff from 50 ms up to 10 s: Restate's default.
+    public static let `default` = RunRetryPolicy()
+
+    /// Never retries: the first error becomes the run's terminal failure.
+    public static let none = RunRetryPolicy(maxAttempts: 1)
+
+    var machinePolicy: RetryPolicy {
+        RetryPolicy(
+            initialInterval: initialInterval,
+            factor: factor,
+            maxInterval: maxInterval,
+            maxAttempts: maxAttempts,
+            maxDuration: maxDuration,
+            onExhausted: onExhausted == .pause ? .pause : .fail
+        )
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import NIOCore
+import RestateCore
+import Synchronization
+
+/// Where an invocation writes the frames its state machine produces.
+///
+/// The endpoint adapts each transport's response stream to this; tests use an in-memory one.
+public protocol InvocationOutputWriter: Sendable {
+    /// Writes one chunk of the response body; suspends while the transport is not drained.
+    func write(_ bytes: ByteBuffer) async throws
+}
+
+/// One attempt of one invocation, as seen by its handler: the state machine, the run closures
+/// waiting to execute, and the deterministic random generator.
+///
+/// Contexts are thin views over an `Invocation`. Every operation takes the state machine's lock
+/// briefly; the only other party is the task that feeds it request bytes, so the lock is
+/// uncontended in the common case and never held across an `await`.
+public final class Invocation: Sendable {
+    struct State: ~Copyable {
+        var machine: InvocationStateMachine
+        var runs: [NotificationHandle: PendingRun] = [:]
+        var runTasks: [NotificationHandle: Task<Void, Never>] = [:]
+        var random: DeterministicRandom?
+        var waiter: CheckedContinuation<Void, Never>?
+        var pendingWakeup = false
+        var inputError: (any Error)?
+    }
+
+    /// A `ctx.run` closure registered while the handler built its future, executed when the
+    /// state machine asks for it.
+    struct PendingRun: Sendable {
+        var name: String
+        var policy: RunRetryPolicy
+        var body: @Sendable () async throws -> Data
+    }
+
+    private let state: Mutex<State>
+    private let writer: any InvocationOutputWriter
+
+    /// Metadata of the request that started this invocation; set once the journal is read.
+    public let request: Request
+
+    init(machine: consuming InvocationStateMachine, request: Request, writer: any InvocationOutputWriter) {
+        self.state = Mutex(State(machine: machine))
+        self.request = request
+        self.writer = writer
+    }
+
+    // MARK: Driving the state machine
+
+    /// Whether `handle` has completed (its value can be taken without waiting).
+    func isCompleted(_ handle: NotificationHandle) -> Bool {
+        state.withLock { $0.machine.isCompleted(handle) }
+    }
+
+    /// Feeds request bytes and wakes the handler if it is waiting for them.
+    func receivedInput(_ bytes: ByteBuffer) {
+        state.withLock { $0.machine.notifyInput(bytes) }
+        wakeUp()
+    }
+
+    /// Marks the end of the request body.
+    func receivedEndOfInput(error: (any Error)? = nil) {
+        state.withLock { state in
+            state.machine.notifyInputClosed()
+            state.inputError = error
+        }
+        wakeUp()
+    }
+
+    /// Resumes the handler's pending wait, or remembers the wakeup if it is not waiting yet.
+    func wakeUp() {
+        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.pendingWakeup = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    /// Waits until input arrives, the input closes or a run finishes. Returns at once when the
+    /// task is cancelled, so a reset stream never leaves the handler hanging.
+    func waitForProgress() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    if state.pendingWakeup || Task.isCancelled {
+                        state.pendingWakeup = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            wakeUp()
+        }
+    }
+
+    /// Writes everything the state machine has produced so far.
+    func flush() async throws {
+        while true {
+            let output = state.withLock { $0.machine.takeOutput() }
+            guard case .bytes(let bytes) = output else { return }
+            try await writer.write(bytes)
+        }
+    }
+
+    /// Blocks the handler until `future` can make progress, executing `ctx.run` closures the state
+    /// machine asks for.
+    ///
+    /// - Throws: ``TerminalError/cancelled`` when the invocation is cancelled, ``Suspended`` when
+    ///   it must suspend, and the state machine's error when the attempt cannot continue.
+    func awaitFuture(_ future: UnresolvedFuture) async throws {
+        while true {
+            let progress = try machineCall { try $0.doProgress(future) }
+            try await flush()
+            switch progress {
+            case .anyCompleted:
+                return
+            case .cancelSignalReceived:
+                throw TerminalError.cancelled
+            case .executeRun(let handle):
+                startRun(handle)
+            case .waitingExternalProgress:
+                if Task.isCancelled { throw CancellationError() }
+                await waitForProgress()
+            }
+        }
+    }
+
+    /// Runs a state-machine operation, translating its errors for user code: a suspension becomes
+    /// ``Suspended``, anything else an ``InvocationAttemptError`` that ends the attempt.
+    func machineCall<R>(_ body: (inout InvocationStateMachine) throws(InvocationError) -> R) throws -> R {
+        try state.withLock { state throws in
+            do {
+                return try body(&state.machine)
+            } catch {
+                throw error.code == InvocationError.suspendedCode ? Suspended() : InvocationAttemptError(error)
+            }
+        }
+    }
+
+    /// Takes the value of a completed handle.
+    func takeValue(_ handle: NotificationHandle) throws -> NotificationValue {
+        guard let value = try machineCall({ try $0.takeNotification(handle) }) else {
+            throw InvocationFailure.internal("notification \(handle) taken before it completed")
+        }
+        return value
+    }
+
+    // MARK: Runs
+
+    func registerRun(_ handle: NotificationHandle, _ run: PendingRun) {
+        state.withLock { $0.runs[handle] = run }
+    }
+
+    private func startRun(_ handle: NotificationHandle) {
+        state.withLock { state in
+            guard state.runTasks[handle] == nil, let run = state.runs.removeValue(forKey: handle) else { return }
+            state.runTasks[handle] = Task { [self] in
+                let started = ContinuousClock.now
+                let result: RunResult
+                do {
+                    result = .success(try await RunContext.$isInsideRun.withValue(true) { try await run.body() })
+                } catch let error as TerminalError {
+                    result = .terminalFailure(Failure(error))
+                } catch {
+                    result = .retryableFailure(
+                        Failure(code: 500, message: String(describing: error)),
+                        attemptDuration: ContinuousClock.now - started,
+                        policy: run.policy.machinePolicy
+                    )
+                }
+                self.state.withLock { state in
+                    state.runTasks[handle] = nil
+                    // A closed machine (suspended, failed) has nothing to propose to; ignore.
+                    _ = try? state.machine.proposeRunCompletion(handle, result)
+                }
+                self.wakeUp()
+            }
+        }
+    }
+
+    /// Cancels run closures still executing; called when the attempt ends.
+    func cancelRuns() {
+        let tasks = state.withLock { state in
+            defer { state.runTasks.removeAll() }
+            return Array(state.runTasks.values)
+        }
+        for task in tasks { task.cancel() }
+    }
+
+    // MARK: Random
+
+    func withRandom<R>(_ body: (inout DeterministicRandom) -> R) -> R {
+        state.withLock { state in
+            if state.random == nil { state.random = DeterministicRandom(seed: request.randomSeed) }
+            return body(&state.random!)
+        }
+    }
+}
+
+/// Marks code running inside a `ctx.run` closure, where using the context is a bug: the closure's
+/// effects are journaled as one result, so context calls inside it would not be replayed.
+enum RunContext {
+    @TaskLocal static var isInsideRun = false
+}
+
+/// Thrown through user code when the invocation suspends: the state machine has already written
+/// the suspension, and the attempt ends without output. Do not catch it.
+public struct Suspended: Error, Sendable, CustomStringConvertible {
+    public var description: String {
+        "The invocation suspended; Restate resumes it when what it awaits completes. Do not catch this error."
+    }
+}
+
+/// The state machine refused an operation (journal mismatch, protocol violation, …). It has
+/// already written the `ErrorMessage` that ends the attempt; Restate retries it.
+public struct InvocationAttemptError: Error, Sendable, CustomStringConvertible {
+    /// The underlying state-machine error.
+    public let underlying: InvocationError
+
+    init(_ underlying: InvocationError) {
+        self.underlying = underlying
+    }
+
+    public var description: String { String(describing: underlying) }
+}
+
+/// An error of the invocation machinery itself, not of user code.
+enum InvocationFailure: Error, CustomStringConvertible {
+    case `internal`(String)
+
+    var description: String {
+        switch self {
+        case .internal(let message): return "Internal SDK error: \(message)"
+        }
+    }
+}
+
+extension Failure {
+    init(_ error: TerminalError) {
+        self.init(code: error.code, message: error.message, metadata: error.metadata.sorted { $0.key < $1.key })
+    }
+}
