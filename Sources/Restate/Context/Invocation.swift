@@ -26,6 +26,7 @@ public final class Invocation: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
         var pendingWakeup = false
         var inputError: (any Error)?
+        var request = Request(invocationID: "")
     }
 
     /// A `ctx.run` closure registered while the handler built its future, executed when the
@@ -39,13 +40,56 @@ public final class Invocation: Sendable {
     private let state: Mutex<State>
     private let writer: any InvocationOutputWriter
 
-    /// Metadata of the request that started this invocation; set once the journal is read.
-    public let request: Request
+    /// Metadata of the request that started this invocation.
+    public var request: Request { state.withLock { $0.request } }
 
-    init(machine: consuming InvocationStateMachine, request: Request, writer: any InvocationOutputWriter) {
+    init(machine: consuming InvocationStateMachine, writer: any InvocationOutputWriter) {
         self.state = Mutex(State(machine: machine))
-        self.request = request
         self.writer = writer
+    }
+
+    /// Waits until the state machine has the whole replay journal.
+    ///
+    /// - Throws: when the input ends before the journal is complete or is malformed; the state
+    ///   machine has then written the error.
+    func waitUntilReady() async throws {
+        while true {
+            if try machineCall({ try $0.isReadyToExecute() }) { return }
+            if Task.isCancelled { throw CancellationError() }
+            await waitForProgress()
+        }
+    }
+
+    /// Reads the input command: the handler's payload and the request metadata.
+    func start() throws -> InvocationStateMachine.Input {
+        try state.withLock { state in
+            let input: InvocationStateMachine.Input
+            do {
+                input = try state.machine.input()
+            } catch {
+                throw InvocationAttemptError(error)
+            }
+            var headers: [String: String] = [:]
+            for header in input.headers { headers[header.key.lowercased()] = header.value }
+            state.request = Request(
+                invocationID: input.invocationID,
+                headers: headers,
+                key: input.key,
+                idempotencyKey: input.idempotencyKey,
+                scope: input.scope,
+                limitKey: input.limitKey,
+                body: input.body,
+                randomSeed: input.randomSeed
+            )
+            return input
+        }
+    }
+
+    /// Ends the attempt with a retryable error: Restate retries it, after `retryAfter` if given.
+    func fail(code: UInt16, message: String, retryAfter: Duration?) {
+        state.withLock { state in
+            state.machine.notifyError(code: code, message: message, nextRetryDelay: retryAfter)
+        }
     }
 
     // MARK: Driving the state machine
@@ -201,7 +245,7 @@ public final class Invocation: Sendable {
 
     func withRandom<R>(_ body: (inout DeterministicRandom) -> R) -> R {
         state.withLock { state in
-            if state.random == nil { state.random = DeterministicRandom(seed: request.randomSeed) }
+            if state.random == nil { state.random = DeterministicRandom(seed: state.request.randomSeed) }
             return body(&state.random!)
         }
     }
