@@ -127,21 +127,6 @@ public struct Endpoint: Sendable {
         return try EndpointHandler(services: services, configuration: configuration)
     }
 
-    /// Serves the endpoint on `host:port` over HTTP/2 (h2c) and HTTP/1.1 until the task is
-    /// cancelled, then shuts down gracefully: in-flight invocations get `gracePeriod` to finish
-    /// or suspend.
-    public func serve(
-        host: String = "0.0.0.0",
-        port: Int = 9080,
-        gracePeriod: Duration = .seconds(10)
-    ) async throws {
-        let server = try await start(host: host, port: port)
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(3600))
-        }
-        await server.shutdown(gracePeriod: gracePeriod)
-    }
-
     /// Starts serving and returns the running server (use `port` to find a port picked with 0).
     public func start(host: String = "127.0.0.1", port: Int = 9080) async throws -> HTTP2Server {
         let handler = try makeHandler()
