@@ -88,7 +88,7 @@ public final class Invocation: Sendable {
     /// Ends the attempt with a retryable error: Restate retries it, after `retryAfter` if given.
     func fail(code: UInt16, message: String, retryAfter: Duration?) {
         state.withLock { state in
-            state.machine.notifyError(code: code, message: message, nextRetryDelay: retryAfter)
+            state.machine.notifyError(InvocationError(code: code, message: message, nextRetryDelay: retryAfter))
         }
     }
 
@@ -183,10 +183,10 @@ public final class Invocation: Sendable {
     /// ``Suspended``, anything else an ``InvocationAttemptError`` that ends the attempt.
     func machineCall<R>(_ body: (inout InvocationStateMachine) throws(InvocationError) -> R) throws -> R {
         try state.withLock { state throws in
-            do {
+            do throws(InvocationError) {
                 return try body(&state.machine)
             } catch {
-                throw error.code == InvocationError.suspendedCode ? Suspended() : InvocationAttemptError(error)
+                throw error.isSuspended ? Suspended() : InvocationAttemptError(error)
             }
         }
     }
@@ -210,14 +210,16 @@ public final class Invocation: Sendable {
             guard state.runTasks[handle] == nil, let run = state.runs.removeValue(forKey: handle) else { return }
             state.runTasks[handle] = Task { [self] in
                 let started = ContinuousClock.now
-                let result: RunResult
+                let result: InvocationStateMachine.RunOutcome
                 do {
                     result = .success(try await RunContext.$isInsideRun.withValue(true) { try await run.body() })
                 } catch let error as TerminalError {
                     result = .terminalFailure(Failure(error))
                 } catch {
                     result = .retryableFailure(
-                        Failure(code: 500, message: String(describing: error)),
+                        code: (error as? RetryableError)?.code ?? 500,
+                        message: String(describing: error),
+                        stacktrace: "",
                         attemptDuration: ContinuousClock.now - started,
                         policy: run.policy.machinePolicy
                     )
@@ -291,6 +293,10 @@ enum InvocationFailure: Error, CustomStringConvertible {
 
 extension Failure {
     init(_ error: TerminalError) {
-        self.init(code: error.code, message: error.message, metadata: error.metadata.sorted { $0.key < $1.key })
+        self.init(
+            code: error.code,
+            message: error.message,
+            metadata: error.metadata.sorted { $0.key < $1.key }.map { Metadata(key: $0.key, value: $0.value) }
+        )
     }
 }
