@@ -5,11 +5,14 @@ let package = Package(
     name: "swift-restate",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "RestateCore", targets: ["RestateCore"])
+        .library(name: "RestateCore", targets: ["RestateCore"]),
+        .library(name: "RestateHTTP2", targets: ["RestateHTTP2"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        // Test-only: an independent HTTP/2 client for the transport's loopback tests.
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
     ],
     targets: [
         // nghttp2 from the system (apt: libnghttp2-dev); a module map and a shim header, nothing else.
@@ -32,6 +35,26 @@ let package = Package(
         .testTarget(
             name: "RestateCoreTests",
             dependencies: ["RestateCore"]
+        ),
+        // The HTTP/2 (h2c, nghttp2) and HTTP/1.1 server transport. Knows nothing of Restate.
+        .target(
+            name: "RestateHTTP2",
+            dependencies: [
+                "CNghttp2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "RestateHTTP2Tests",
+            dependencies: [
+                "RestateHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
