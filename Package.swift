@@ -7,10 +7,14 @@ let package = Package(
     products: [
         .library(name: "RestateCore", targets: ["RestateCore"]),
         .library(name: "RestateHTTP2", targets: ["RestateHTTP2"]),
+        .library(name: "Restate", targets: ["Restate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         // Test-only: an independent HTTP/2 client for the transport's loopback tests.
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
     ],
@@ -55,6 +59,21 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ]
+        ),
+        // The public API: endpoint, contexts, durable futures, service definitions.
+        .target(
+            name: "Restate",
+            dependencies: [
+                "RestateCore",
+                "RestateHTTP2",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "RestateTests",
+            dependencies: ["Restate", "RestateCore", "RestateHTTP2"]
         ),
     ],
     swiftLanguageModes: [.v6]

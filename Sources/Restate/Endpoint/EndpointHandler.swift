@@ -34,7 +34,7 @@ public final class EndpointHandler: Sendable {
             return
         }
         do {
-            try identity.verify(headers: head.headers, path: path)
+            try identity.verify(path: path) { head.headers[$0] }
         } catch {
             await respond(response, status: 401, text: "Unauthorized: \(error)")
             return
@@ -148,7 +148,7 @@ public final class EndpointHandler: Sendable {
 
     // MARK: Plain responses
 
-    private func respond(_ response: some ResponseSink, status: Int, text: String) async {
+    func respond(_ response: some ResponseSink, status: Int, text: String) async {
         do {
             try await response.writeHead(
                 status: status,
