@@ -5,11 +5,13 @@ let package = Package(
     name: "swift-restate",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "RestateCore", targets: ["RestateCore"])
+        .library(name: "RestateCore", targets: ["RestateCore"]),
+        .library(name: "Restate", targets: ["Restate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // nghttp2 from the system (apt: libnghttp2-dev); a module map and a shim header, nothing else.
@@ -29,9 +31,24 @@ let package = Package(
             ],
             exclude: ["Generated/README.md", "Protos"]
         ),
+        // The public API. For now: request identity (ed25519 JWT verification with swift-crypto).
+        .target(
+            name: "Restate",
+            dependencies: [
+                "RestateCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "RestateCoreTests",
             dependencies: ["RestateCore"]
+        ),
+        .testTarget(
+            name: "RestateTests",
+            dependencies: [
+                "Restate",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
