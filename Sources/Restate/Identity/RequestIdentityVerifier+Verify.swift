@@ -64,6 +64,9 @@ extension RequestIdentityVerifier {
                 "JWT algorithm '\(jwt.algorithm.prefix(32))' is not accepted, expected 'EdDSA'"
             )
         }
+        guard jwt.signature.count == 64 else {
+            throw RequestIdentityError(.malformedToken, "an EdDSA signature is 64 bytes, got \(jwt.signature.count)")
+        }
         // Claims are only looked at once a key vouches for them.
         let verified = rawKeys.contains { raw in
             guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { return false }
