@@ -126,7 +126,10 @@ private struct JWT {
 
     init(parsing token: String) throws(RequestIdentityError) {
         guard token.utf8.count <= RequestIdentityVerifier.maximumTokenLength else {
-            throw RequestIdentityError(.malformedToken, "the JWT is longer than \(RequestIdentityVerifier.maximumTokenLength) bytes")
+            throw RequestIdentityError(
+                .malformedToken,
+                "the JWT is longer than \(RequestIdentityVerifier.maximumTokenLength) bytes"
+            )
         }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3 else {

@@ -150,7 +150,8 @@ extension JSONWriter {
 }
 
 extension JSONWriter.ObjectWriter {
-    fileprivate mutating func descriptive(documentation: String?, metadata: [String: String], version: ManifestVersion) {
+    fileprivate mutating func descriptive(documentation: String?, metadata: [String: String], version: ManifestVersion)
+    {
         guard version >= .v2 else { return }
         member("documentation", ifPresent: documentation)
         if !metadata.isEmpty {

@@ -65,7 +65,10 @@ struct Base64URLTests {
         #expect(Base64URL.decode("+/8") == nil)
     }
 
-    @Test("rejects padding, impossible lengths and non-canonical trailing bits", arguments: ["Zg==", "Zm9vY", "Zh", "Zm9=", "a b"])
+    @Test(
+        "rejects padding, impossible lengths and non-canonical trailing bits",
+        arguments: ["Zg==", "Zm9vY", "Zh", "Zm9=", "a b"]
+    )
     func rejects(input: String) {
         #expect(Base64URL.decode(input) == nil)
     }

@@ -143,7 +143,8 @@ struct RequestIdentityVerifierTests {
         let parts = token.split(separator: ".").map(String.init)
 
         // Same structure, another audience: the signature no longer matches.
-        let otherClaims = #"{"aud":"/invoke/S/other","exp":\#(Self.now + 60),"iat":\#(Self.now),"nbf":\#(Self.now - 60)}"#
+        let otherClaims =
+            #"{"aud":"/invoke/S/other","exp":\#(Self.now + 60),"iat":\#(Self.now),"nbf":\#(Self.now - 60)}"#
         let swapped = [parts[0], Base64URL.encode(Array(otherClaims.utf8)), parts[2]].joined(separator: ".")
         #expect(outcome(verifier, headers: signedHeaders(swapped), path: "/invoke/S/other") == .badSignature)
 
@@ -165,7 +166,9 @@ struct RequestIdentityVerifierTests {
         #expect(outcome(verifier, headers: headers, path: "/discover", now: at(Self.now + 60, plus: 0.9)) == nil)
         #expect(outcome(verifier, headers: headers, path: "/discover", now: at(Self.now + 61)) == .expired)
         #expect(outcome(verifier, headers: headers, path: "/discover", now: at(Self.now - 60)) == nil)
-        #expect(outcome(verifier, headers: headers, path: "/discover", now: at(Self.now - 61, plus: 0.9)) == .notYetValid)
+        #expect(
+            outcome(verifier, headers: headers, path: "/discover", now: at(Self.now - 61, plus: 0.9)) == .notYetValid
+        )
         #expect(outcome(verifier, headers: headers, path: "/discover", now: at(Self.now - 61)) == .notYetValid)
     }
 
@@ -203,9 +206,17 @@ struct RequestIdentityVerifierTests {
         let verifier = try RequestIdentityVerifier(keys: [signer.identityKey])
         let token = try signer.token(audience: "/invoke/S/h", now: Self.now)
         #expect(outcome(verifier, headers: [], path: "/invoke/S/h") == .missingHeader)
-        #expect(outcome(verifier, headers: [(name: "x-restate-jwt-v1", value: token)], path: "/invoke/S/h") == .missingHeader)
-        #expect(outcome(verifier, headers: [(name: "x-restate-signature-scheme", value: "v1")], path: "/invoke/S/h") == .missingHeader)
-        let unsigned = [(name: "x-restate-signature-scheme", value: "unsigned"), (name: "x-restate-jwt-v1", value: token)]
+        #expect(
+            outcome(verifier, headers: [(name: "x-restate-jwt-v1", value: token)], path: "/invoke/S/h")
+                == .missingHeader
+        )
+        #expect(
+            outcome(verifier, headers: [(name: "x-restate-signature-scheme", value: "v1")], path: "/invoke/S/h")
+                == .missingHeader
+        )
+        let unsigned = [
+            (name: "x-restate-signature-scheme", value: "unsigned"), (name: "x-restate-jwt-v1", value: token),
+        ]
         #expect(outcome(verifier, headers: unsigned, path: "/invoke/S/h") == .unsignedRequest)
         let v2 = [(name: "x-restate-signature-scheme", value: "v2"), (name: "x-restate-jwt-v1", value: token)]
         #expect(outcome(verifier, headers: v2, path: "/invoke/S/h") == .unsupportedScheme)
@@ -224,8 +235,13 @@ struct RequestIdentityVerifierTests {
     func algNoneUnsigned() throws {
         let verifier = try RequestIdentityVerifier(keys: [TestSigner().identityKey])
         let header = Base64URL.encode(Array(#"{"alg":"none"}"#.utf8))
-        let claims = Base64URL.encode(Array(#"{"aud":"/discover","exp":\#(Self.now),"iat":\#(Self.now),"nbf":\#(Self.now)}"#.utf8))
-        #expect(outcome(verifier, headers: signedHeaders("\(header).\(claims)."), path: "/discover") == .unsupportedAlgorithm)
+        let claims = Base64URL.encode(
+            Array(#"{"aud":"/discover","exp":\#(Self.now),"iat":\#(Self.now),"nbf":\#(Self.now)}"#.utf8)
+        )
+        #expect(
+            outcome(verifier, headers: signedHeaders("\(header).\(claims)."), path: "/discover")
+                == .unsupportedAlgorithm
+        )
     }
 
     @Test(
