@@ -36,6 +36,14 @@ let package = Package(
             ],
             exclude: ["Generated/README.md", "Protos"]
         ),
+        // The public API. For now: request identity (ed25519 JWT verification with swift-crypto).
+        .target(
+            name: "Restate",
+            dependencies: [
+                "RestateCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "RestateCoreTests",
             dependencies: ["RestateCore"]
@@ -73,7 +81,12 @@ let package = Package(
         ),
         .testTarget(
             name: "RestateTests",
-            dependencies: ["Restate", "RestateCore", "RestateHTTP2"]
+            dependencies: [
+                "Restate",
+                "RestateCore",
+                "RestateHTTP2",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
