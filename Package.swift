@@ -36,14 +36,6 @@ let package = Package(
             ],
             exclude: ["Generated/README.md", "Protos"]
         ),
-        // The public API. For now: request identity (ed25519 JWT verification with swift-crypto).
-        .target(
-            name: "Restate",
-            dependencies: [
-                "RestateCore",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
         .testTarget(
             name: "RestateCoreTests",
             dependencies: ["RestateCore"]

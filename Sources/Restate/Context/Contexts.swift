@@ -141,7 +141,7 @@ extension ContextProtocol {
     /// A durable timer to combine with other futures.
     public func timer(for duration: Duration, name: String? = nil) throws -> DurableFuture<Void> {
         try ensureOutsideRun()
-        let now = Date().timeIntervalSince1970 * .seconds(1)
+        let now = Invocation.now()
         let handle = try invocation.machineCall { try $0.sleep(for: duration, now: now, name: name ?? "") }
         return DurableFuture(invocation: invocation, handle: handle) { try $0.checkSuccess() }
     }
@@ -183,7 +183,7 @@ extension ContextProtocol {
         try ensureOutsideRun()
         let parameter = try JSONCoding.encode(input)
         let callTarget = options.callTarget(target)
-        let invokeTime = delay.map { Date().timeIntervalSince1970 * .seconds(1) + $0 }
+        let invokeTime = delay.map { Invocation.now() + $0 }
         let handle = try invocation.machineCall {
             try $0.send(callTarget, parameter: parameter, invokeTime: invokeTime, name: options.name ?? "")
         }

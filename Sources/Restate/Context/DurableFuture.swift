@@ -110,7 +110,7 @@ public struct DurableFuture<Value: Sendable>: Sendable {
     static func timer(_ invocation: Invocation, _ duration: Duration, name: String?) throws -> UnresolvedFuture {
         .single(
             try invocation.machineCall {
-                try $0.sleep(for: duration, now: Date().timeIntervalSince1970 * .seconds(1), name: name ?? "")
+                try $0.sleep(for: duration, now: Invocation.now(), name: name ?? "")
             }
         )
     }

@@ -66,7 +66,7 @@ public final class Invocation: Sendable {
             let input: InvocationStateMachine.Input
             do {
                 input = try state.machine.input()
-            } catch {
+            } catch let error as InvocationError {
                 throw InvocationAttemptError(error)
             }
             var headers: [String: String] = [:]
@@ -181,14 +181,19 @@ public final class Invocation: Sendable {
 
     /// Runs a state-machine operation, translating its errors for user code: a suspension becomes
     /// ``Suspended``, anything else an ``InvocationAttemptError`` that ends the attempt.
-    func machineCall<R>(_ body: (inout InvocationStateMachine) throws(InvocationError) -> R) throws -> R {
+    func machineCall<R>(_ body: (inout InvocationStateMachine) throws -> R) throws -> R {
         try state.withLock { state throws in
-            do throws(InvocationError) {
+            do {
                 return try body(&state.machine)
-            } catch {
+            } catch let error as InvocationError {
                 throw error.isSuspended ? Suspended() : InvocationAttemptError(error)
             }
         }
+    }
+
+    /// The wall-clock time as the state machine wants it: time since the UNIX epoch.
+    static func now() -> Duration {
+        .milliseconds(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     /// Takes the value of a completed handle.

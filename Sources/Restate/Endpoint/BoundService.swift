@@ -83,8 +83,12 @@ final class InstanceRegistry<Instance: Sendable>: Sendable {
         var order: [String] = []
     }
 
+    private final class ShardBox: Sendable {
+        let mutex = Mutex(Shard())
+    }
+
     private let factory: @Sendable () -> Instance
-    private let shards: [Mutex<Shard>]
+    private let shards: [ShardBox]
     private let capacityPerShard: Int
     private let single: Instance?
 
@@ -92,13 +96,13 @@ final class InstanceRegistry<Instance: Sendable>: Sendable {
         self.factory = factory
         self.capacityPerShard = max(1, capacityPerShard)
         self.single = keyed ? nil : factory()
-        self.shards = keyed ? (0..<max(1, shardCount)).map { _ in Mutex(Shard()) } : []
+        self.shards = keyed ? (0..<max(1, shardCount)).map { _ in ShardBox() } : []
     }
 
     func instance(for key: String) -> Instance {
         if let single { return single }
         let shard = shards[Int(StableHash.fnv1a(key) % UInt64(shards.count))]
-        return shard.withLock { shard in
+        return shard.mutex.withLock { shard in
             if let instance = shard.instances[key] { return instance }
             let instance = factory()
             if shard.instances.count >= capacityPerShard, !shard.order.isEmpty {

@@ -11,7 +11,7 @@ extension EndpointHandler {
                 response,
                 status: 415,
                 text: "Unsupported manifest version; this endpoint serves "
-                    + ManifestVersion.supported.map(\.contentType).joined(separator: ", ")
+                    + ManifestVersion.negotiable.map(\.contentType).joined(separator: ", ")
             )
             return
         }

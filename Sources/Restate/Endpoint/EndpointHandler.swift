@@ -128,12 +128,12 @@ public final class EndpointHandler: Sendable {
         }
         do {
             let output = try await handler.run(input.key, invocation, input.body)
-            try invocation.machineCall { machine throws(InvocationError) in
+            try invocation.machineCall { machine in
                 try machine.writeOutput(.success(output))
                 try machine.end()
             }
         } catch let error as TerminalError {
-            try? invocation.machineCall { machine throws(InvocationError) in
+            try? invocation.machineCall { machine in
                 try machine.writeOutput(.failure(Failure(error)))
                 try machine.end()
             }
