@@ -123,8 +123,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Parse errors reach here after HTTPServerProtocolErrorHandler queued its 400; either way
+        // the connection is unusable.
         self.abort(HTTPStreamError.connectionClosed)
-        context.fireErrorCaught(error)
+        context.close(promise: nil)
     }
 
     // MARK: - Requests
