@@ -345,7 +345,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     }
 
     func bodyConsumed(stream id: Int64, bytes: Int) {
-        guard let exchange = self.exchange, exchange.id == id else { return }
+        // Unconditional: every byte counted in `unconsumed` is either taken by a handler (and
+        // reported here, possibly after its exchange ended) or given back by `discard()`.
         self.unconsumed -= bytes
         self.resumeReadingIfPossible()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP2
+import NIOPosix
 import RestateHTTP2
 import Synchronization
 import Testing
@@ -65,13 +66,19 @@ struct HTTP2ServerTests {
     func oversizedHeaders() async throws {
         let invoked = Mutex(0)
         let configuration = HTTP2Server.Configuration(maxHeaderListSize: 4096)
-        try await withServer(configuration: configuration, handler: { _, _, writer in
-            invoked.withLock { $0 += 1 }
-            try await writer.writeHead(status: 204)
-        }) { server in
+        try await withServer(
+            configuration: configuration,
+            handler: { _, _, writer in
+                invoked.withLock { $0 += 1 }
+                try await writer.writeHead(status: 204)
+            }
+        ) { server in
             let nghttp = try #require(Tools.nghttp)
             let big = String(repeating: "a", count: 8000)
-            let rejected = try await runProcess(nghttp, ["-v", "-H", "x-big: \(big)", "http://127.0.0.1:\(server.port)/"])
+            let rejected = try await runProcess(
+                nghttp,
+                ["-v", "-H", "x-big: \(big)", "http://127.0.0.1:\(server.port)/"]
+            )
             #expect(rejected.text.contains(":status: 431"), "\(rejected.text.suffix(2000))")
             #expect(invoked.withLock { $0 } == 0)
             let accepted = try await runProcess(nghttp, ["-v", "http://127.0.0.1:\(server.port)/"])
@@ -86,15 +93,18 @@ struct HTTP2ServerTests {
         defer { try? FileManager.default.removeItem(at: file) }
         let configuration = HTTP2Server.Configuration(maxRequestBodySize: 10_000)
         let outcome = Mutex<String?>(nil)
-        try await withServer(configuration: configuration, handler: { _, body, _ in
-            do {
-                _ = try await body.collect(upTo: 1 << 20)
-                outcome.withLock { $0 = "completed" }
-            } catch {
-                outcome.withLock { $0 = "\(error)" }
-                throw error
+        try await withServer(
+            configuration: configuration,
+            handler: { _, body, _ in
+                do {
+                    _ = try await body.collect(upTo: 1 << 20)
+                    outcome.withLock { $0 = "completed" }
+                } catch {
+                    outcome.withLock { $0 = "\(error)" }
+                    throw error
+                }
             }
-        }) { server in
+        ) { server in
             let result = try await runProcess(
                 try #require(Tools.nghttp),
                 ["-v", "-d", file.path, "http://127.0.0.1:\(server.port)/upload"]
@@ -182,14 +192,17 @@ struct HTTP2ServerTests {
         let chunks = 96  // 6 MiB
         let completedWrites = Mutex(0)
         let configuration = HTTP2Server.Configuration(responseBufferSize: 64 * 1024)
-        try await withServer(configuration: configuration, handler: { _, _, writer in
-            try await writer.writeHead(status: 200)
-            for _ in 0..<chunks {
-                try await writer.write(chunk)
-                completedWrites.withLock { $0 += 1 }
+        try await withServer(
+            configuration: configuration,
+            handler: { _, _, writer in
+                try await writer.writeHead(status: 200)
+                for _ in 0..<chunks {
+                    try await writer.write(chunk)
+                    completedWrites.withLock { $0 += 1 }
+                }
+                try await writer.finish()
             }
-            try await writer.finish()
-        }) { server in
+        ) { server in
             let client = try await H2TestClient.connect(port: server.port)
             defer { Task { await client.close() } }
             let stream = try await client.openStream()
@@ -262,8 +275,12 @@ struct HTTP2ServerTests {
     @Test("HTTP/1.1 POST echo on the same port")
     func http1Echo() async throws {
         try await withServer(handler: echoHandler) { server in
-            let request = "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world"
-            let response = String(decoding: try await rawExchange(port: server.port, send: Array(request.utf8)), as: UTF8.self)
+            let request =
+                "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world"
+            let response = String(
+                decoding: try await rawExchange(port: server.port, send: Array(request.utf8)),
+                as: UTF8.self
+            )
             #expect(response.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(response)")
             #expect(response.lowercased().contains("x-transport: http1"))
             #expect(response.lowercased().contains("x-path: /echo"))
@@ -277,7 +294,10 @@ struct HTTP2ServerTests {
             let request =
                 "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none"
                 + "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\ntwo"
-            let response = String(decoding: try await rawExchange(port: server.port, send: Array(request.utf8)), as: UTF8.self)
+            let response = String(
+                decoding: try await rawExchange(port: server.port, send: Array(request.utf8)),
+                as: UTF8.self
+            )
             #expect(response.components(separatedBy: "HTTP/1.1 200 OK").count == 3, "\(response)")
             #expect(response.contains("one") && response.contains("two"))
         }
@@ -289,7 +309,10 @@ struct HTTP2ServerTests {
         try await withServer(configuration: configuration, handler: echoHandler) { server in
             let body = String(repeating: "x", count: 500)
             let request = "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n\(body)"
-            let response = String(decoding: try await rawExchange(port: server.port, send: Array(request.utf8)), as: UTF8.self)
+            let response = String(
+                decoding: try await rawExchange(port: server.port, send: Array(request.utf8)),
+                as: UTF8.self
+            )
             #expect(response.hasPrefix("HTTP/1.1 413"), "\(response)")
         }
     }
@@ -297,12 +320,16 @@ struct HTTP2ServerTests {
     @Test("garbage instead of a preface gets 400, and the next connection is served")
     func garbagePreface() async throws {
         try await withServer(handler: echoHandler) { server in
-            let garbage: [UInt8] = [0x16, 0x03, 0x01, 0x00, 0xFF, 0x00, 0x0D, 0x0A, 0x0D, 0x0A] + Array("\u{1}\u{2}\r\n\r\n".utf8)
+            let garbage: [UInt8] =
+                [0x16, 0x03, 0x01, 0x00, 0xFF, 0x00, 0x0D, 0x0A, 0x0D, 0x0A] + Array("\u{1}\u{2}\r\n\r\n".utf8)
             let response = String(decoding: try await rawExchange(port: server.port, send: garbage), as: UTF8.self)
             #expect(response.hasPrefix("HTTP/1.1 400"), "\(response)")
 
             let request = "GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-            let next = String(decoding: try await rawExchange(port: server.port, send: Array(request.utf8)), as: UTF8.self)
+            let next = String(
+                decoding: try await rawExchange(port: server.port, send: Array(request.utf8)),
+                as: UTF8.self
+            )
             #expect(next.hasPrefix("HTTP/1.1 200"), "\(next)")
         }
     }
@@ -314,6 +341,109 @@ struct HTTP2ServerTests {
             // No bytes sent: the exchange only returns because the server closes the connection.
             let received = try await rawExchange(port: server.port, send: [])
             #expect(received.isEmpty)
+        }
+    }
+}
+
+@Suite("HTTP2Server flow control and shutdown", .timeLimit(.minutes(1)))
+struct HTTP2ServerFlowControlTests {
+    @Test("an unread request body stops at the stream window (no automatic WINDOW_UPDATE)")
+    func requestBackPressure() async throws {
+        let chunk = ByteBuffer(repeating: 0x62, count: 16 * 1024)
+        let chunks = 128  // 2 MiB
+        let mayRead = Signal()
+        let configuration = HTTP2Server.Configuration(initialWindowSize: 64 * 1024, connectionWindowSize: 1024 * 1024)
+        try await withServer(
+            configuration: configuration,
+            handler: { _, body, writer in
+                await mayRead.wait()
+                var consumed = 0
+                for try await part in body { consumed += part.readableBytes }
+                try await writer.writeHead(status: 200)
+                try await writer.write(ByteBuffer(string: "\(consumed)"))
+                try await writer.finish()
+            }
+        ) { server in
+            let client = try await H2TestClient.connect(port: server.port)
+            defer { Task { await client.close() } }
+            let stream = try await client.openStream()
+            try await stream.executeThenClose { inbound, outbound in
+                try await outbound.write(.headers(.init(headers: H2TestClient.requestHeaders(path: "/upload"))))
+                for index in 0..<chunks {
+                    try await outbound.write(.data(.init(data: .byteBuffer(chunk), endStream: index == chunks - 1)))
+                }
+                // After the PING round trip the server has seen all the client could send, and any
+                // WINDOW_UPDATE it would send on receipt has arrived.
+                try await client.ping()
+                #expect(client.sniffer.streamWindowUpdates == 0)
+                #expect(client.bytesSent.value < 64 * 1024 + 4096, "sent \(client.bytesSent.value) bytes")
+
+                mayRead.fire()
+                var answer = ""
+                for try await frame in inbound {
+                    if let data = frame.dataBuffer { answer += String(buffer: data) }
+                }
+                #expect(answer == "\(chunks * chunk.readableBytes)")
+                #expect(client.sniffer.streamWindowUpdates > 0)
+            }
+        }
+    }
+
+    @Test("shutdown closes a stream that outlives the grace period and cancels its handler")
+    func shutdownAfterGracePeriod() async throws {
+        let started = Signal()
+        let outcome = Mutex<String?>(nil)
+        let server = try await HTTP2Server.bind(host: "127.0.0.1", port: 0) { _, body, writer in
+            try await writer.writeHead(status: 200)
+            started.fire()
+            do {
+                for try await _ in body {}
+                outcome.withLock { $0 = "ended" }
+            } catch {
+                outcome.withLock { $0 = "\(error), cancelled: \(Task.isCancelled)" }
+            }
+        }
+        let client = try await H2TestClient.connect(port: server.port)
+        let stream = try await client.openStream()
+        try await stream.executeThenClose { inbound, outbound in
+            var frames = inbound.makeAsyncIterator()
+            try await outbound.write(.headers(.init(headers: H2TestClient.requestHeaders(path: "/forever"))))
+            #expect(try await frames.next()?.status == "200")
+            await started.wait()
+            await server.shutdown(gracePeriod: .milliseconds(100))
+        }
+        #expect(outcome.withLock { $0 } == "\(HTTPStreamError.connectionClosed), cancelled: true")
+        #expect(server.connectionCount == 0)
+        await client.close()
+    }
+
+    @Test("HTTP/1.1 streams the response while the request body is still arriving")
+    func http1Streaming() async throws {
+        try await withServer(handler: echoHandler) { server in
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: server.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            try await channel.executeThenClose { inbound, outbound in
+                var received = inbound.makeAsyncIterator()
+                try await outbound.write(
+                    ByteBuffer(
+                        string: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n"
+                    )
+                )
+                var text = ""
+                while !text.contains("first"), let chunk = try await received.next() {
+                    text += String(buffer: chunk)
+                }
+                #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+                try await outbound.write(ByteBuffer(string: "6\r\nsecond\r\n0\r\n\r\n"))
+                while !text.hasSuffix("0\r\n\r\n"), let chunk = try await received.next() {
+                    text += String(buffer: chunk)
+                }
+                #expect(text.contains("second"))
+            }
         }
     }
 }

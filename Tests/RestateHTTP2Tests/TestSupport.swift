@@ -35,8 +35,8 @@ func runProcess(_ executable: String, _ arguments: [String]) async throws -> Pro
     let directory = FileManager.default.temporaryDirectory
     let stdoutURL = directory.appendingPathComponent("restate-http2-\(UUID().uuidString).out")
     let stderrURL = directory.appendingPathComponent("restate-http2-\(UUID().uuidString).err")
-    FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-    FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
     defer {
         try? FileManager.default.removeItem(at: stdoutURL)
         try? FileManager.default.removeItem(at: stderrURL)
@@ -157,6 +157,10 @@ struct H2TestClient: Sendable {
     let multiplexer: NIOHTTP2Handler.AsyncStreamMultiplexer<Void>
     /// Succeeds when the server's GOAWAY arrives.
     let goAway: EventLoopFuture<Void>
+    /// Bytes handed to the socket so far: what the server's flow-control windows let through.
+    let bytesSent: ByteCount
+    /// Frames as they arrive on the socket, before nio-http2 interprets them.
+    let sniffer: FrameSniffer
 
     static func connect(port: Int) async throws -> H2TestClient {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -167,7 +171,20 @@ struct H2TestClient: Sendable {
                     }
                     let promise = channel.eventLoop.makePromise(of: Void.self)
                     try channel.pipeline.syncOperations.addHandler(GoAwayWatcher(promise: promise))
-                    return H2TestClient(channel: channel, multiplexer: multiplexer, goAway: promise.futureResult)
+                    let count = ByteCount()
+                    try channel.pipeline.syncOperations.addHandler(OutboundByteCounter(count: count), position: .first)
+                    let sniffer = FrameSniffer()
+                    try channel.pipeline.syncOperations.addHandler(
+                        InboundFrameSniffer(sniffer: sniffer),
+                        position: .first
+                    )
+                    return H2TestClient(
+                        channel: channel,
+                        multiplexer: multiplexer,
+                        goAway: promise.futureResult,
+                        bytesSent: count,
+                        sniffer: sniffer
+                    )
                 }
             }
     }
@@ -180,12 +197,116 @@ struct H2TestClient: Sendable {
         }
     }
 
+    /// Sends a PING and returns when its ACK arrived: by then the server has processed every byte
+    /// sent before it and everything it queued in reply is here.
+    func ping() async throws {
+        let acks = self.sniffer.pingAcks
+        try await self.channel.writeAndFlush(
+            HTTP2Frame(streamID: .rootStream, payload: .ping(HTTP2PingData(withInteger: 42), ack: false))
+        )
+        await self.sniffer.waitForPingAcks(acks + 1)
+    }
+
     func close() async {
         try? await self.channel.close()
     }
 
     static func requestHeaders(method: String = "POST", path: String) -> HPACKHeaders {
         [":method": method, ":path": path, ":scheme": "http", ":authority": "localhost"]
+    }
+}
+
+final class ByteCount: Sendable {
+    private let bytes = Mutex(0)
+
+    var value: Int { self.bytes.withLock { $0 } }
+
+    func add(_ count: Int) {
+        self.bytes.withLock { $0 += count }
+    }
+}
+
+private final class OutboundByteCounter: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let count: ByteCount
+
+    init(count: ByteCount) {
+        self.count = count
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        self.count.add(self.unwrapOutboundIn(data).readableBytes)
+        context.write(data, promise: promise)
+    }
+}
+
+/// Counts frames on the raw inbound byte stream.
+final class FrameSniffer: Sendable {
+    private struct State {
+        var streamWindowUpdates = 0
+        var pingAcks = 0
+        var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// WINDOW_UPDATE frames on streams other than 0.
+    var streamWindowUpdates: Int { self.state.withLock { $0.streamWindowUpdates } }
+    var pingAcks: Int { self.state.withLock { $0.pingAcks } }
+
+    func saw(type: UInt8, flags: UInt8, streamID: UInt32) {
+        let ready: [CheckedContinuation<Void, Never>] = self.state.withLock { state in
+            if type == 0x8 && streamID != 0 { state.streamWindowUpdates += 1 }
+            guard type == 0x6 && flags & 0x1 != 0 else { return [] }
+            state.pingAcks += 1
+            let acks = state.pingAcks
+            let ready = state.waiters.filter { $0.0 <= acks }.map(\.1)
+            state.waiters.removeAll { $0.0 <= acks }
+            return ready
+        }
+        for waiter in ready { waiter.resume() }
+    }
+
+    func waitForPingAcks(_ count: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = self.state.withLock { state in
+                if state.pingAcks >= count { return true }
+                state.waiters.append((count, continuation))
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+}
+
+private final class InboundFrameSniffer: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    let sniffer: FrameSniffer
+    private var pending = ByteBuffer()
+
+    init(sniffer: FrameSniffer) {
+        self.sniffer = sniffer
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = self.unwrapInboundIn(data)
+        self.pending.writeBuffer(&incoming)
+        while self.pending.readableBytes >= 9,
+            let length = self.pending.getInteger(at: self.pending.readerIndex, as: UInt32.self).map({ Int($0 >> 8) }),
+            self.pending.readableBytes >= 9 + length,
+            let type = self.pending.getInteger(at: self.pending.readerIndex + 3, as: UInt8.self),
+            let flags = self.pending.getInteger(at: self.pending.readerIndex + 4, as: UInt8.self),
+            let stream = self.pending.getInteger(at: self.pending.readerIndex + 5, as: UInt32.self)
+        {
+            self.sniffer.saw(type: type, flags: flags, streamID: stream & 0x7FFF_FFFF)
+            self.pending.moveReaderIndex(forwardBy: 9 + length)
+        }
+        self.pending.discardReadBytes()
+        context.fireChannelRead(data)
     }
 }
 
