@@ -123,8 +123,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Parse errors reach here after HTTPServerProtocolErrorHandler queued its 400; either way
+        // the connection is unusable.
         self.abort(HTTPStreamError.connectionClosed)
-        context.fireErrorCaught(error)
+        context.close(promise: nil)
     }
 
     // MARK: - Requests
@@ -174,9 +176,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     private func refuseOversizedBody(_ exchange: Exchange) {
         if let storage = exchange.storage {
             self.unconsumed -= storage.discard()
-            storage.fail(HTTPStreamError.requestBodyTooLarge)
+            storage.fail(HTTPStreamError.requestBodyTooLarge, cancelling: exchange.task)
+        } else {
+            exchange.task?.cancel()
         }
-        exchange.task?.cancel()
         exchange.handlerDone = true
         if exchange.response == .none {
             self.respondWithoutBody(exchange, status: .payloadTooLarge, close: true)
@@ -216,16 +219,19 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     }
 
     private func abort(_ error: HTTPStreamError) {
+        if let exchange = self.exchange {
+            self.exchange = nil
+            let task = exchange.handlerDone ? nil : exchange.task
+            if let storage = exchange.storage {
+                _ = storage.discard()
+                storage.fail(error, cancelling: task)
+            } else {
+                task?.cancel()
+            }
+        }
         let waiters = self.writeWaiters
         self.writeWaiters = []
         for waiter in waiters { waiter.resume(throwing: error) }
-        guard let exchange = self.exchange else { return }
-        self.exchange = nil
-        if let storage = exchange.storage {
-            _ = storage.discard()
-            storage.fail(error)
-        }
-        if !exchange.handlerDone { exchange.task?.cancel() }
     }
 
     private func scheduleFlush() {
@@ -343,7 +349,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     }
 
     func bodyConsumed(stream id: Int64, bytes: Int) {
-        guard let exchange = self.exchange, exchange.id == id else { return }
+        // Unconditional: every byte counted in `unconsumed` is either taken by a handler (and
+        // reported here, possibly after its exchange ended) or given back by `discard()`.
         self.unconsumed -= bytes
         self.resumeReadingIfPossible()
     }

@@ -267,10 +267,14 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         let streams = self.streams
         self.streams.removeAll()
         for stream in streams.values {
-            _ = stream.storage?.discard()
-            stream.storage?.fail(error)
+            let task = stream.handlerDone ? nil : stream.task
+            if let storage = stream.storage {
+                _ = storage.discard()
+                storage.fail(error, cancelling: task)
+            } else {
+                task?.cancel()
+            }
             stream.failWriters(error)
-            if !stream.handlerDone { stream.task?.cancel() }
         }
     }
 
@@ -377,9 +381,8 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         stream.receivedBytes += length
         if stream.receivedBytes > self.configuration.maxRequestBodySize {
             nghttp2_session_consume(session, streamID, length + storage.discard())
-            storage.fail(HTTPStreamError.requestBodyTooLarge)
+            storage.fail(HTTPStreamError.requestBodyTooLarge, cancelling: stream.task)
             stream.failWriters(HTTPStreamError.requestBodyTooLarge)
-            stream.task?.cancel()
             if stream.response == .none {
                 self.respondWithoutBody(stream, status: 413)
             } else {
@@ -411,18 +414,18 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         guard let stream = self.streams.removeValue(forKey: streamID) else { return }
         let error: HTTPStreamError =
             errorCode == NGHTTP2_NO_ERROR.rawValue ? .streamClosed : .streamReset(errorCode: errorCode)
+        let completed = errorCode == NGHTTP2_NO_ERROR.rawValue && stream.requestEnded && stream.endSent
+        let task = stream.handlerDone || completed ? nil : stream.task
         if !stream.requestEnded, let storage = stream.storage {
             let unread = storage.discard()
             if unread > 0, let session = self.session {
                 nghttp2_session_consume(session, streamID, unread)
             }
-            storage.fail(error)
+            storage.fail(error, cancelling: task)
+        } else {
+            task?.cancel()
         }
         stream.failWriters(error)
-        let completed = errorCode == NGHTTP2_NO_ERROR.rawValue && stream.requestEnded && stream.endSent
-        if !stream.handlerDone && !completed {
-            stream.task?.cancel()
-        }
         if self.draining && self.streams.isEmpty {
             self.scheduleFlush()
         }

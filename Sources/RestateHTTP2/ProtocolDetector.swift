@@ -44,12 +44,20 @@ final class ProtocolDetector: ChannelInboundHandler, RemovableChannelHandler {
             let sync = context.pipeline.syncOperations
             if matches {
                 try sync.addHandler(
-                    NGHTTP2ConnectionHandler(configuration: self.configuration, tracker: self.tracker, handler: self.handler)
+                    NGHTTP2ConnectionHandler(
+                        configuration: self.configuration,
+                        tracker: self.tracker,
+                        handler: self.handler
+                    )
                 )
             } else {
                 try sync.configureHTTPServerPipeline(withErrorHandling: true)
                 try sync.addHandler(
-                    HTTP1ConnectionHandler(configuration: self.configuration, tracker: self.tracker, handler: self.handler)
+                    HTTP1ConnectionHandler(
+                        configuration: self.configuration,
+                        tracker: self.tracker,
+                        handler: self.handler
+                    )
                 )
             }
         } catch {

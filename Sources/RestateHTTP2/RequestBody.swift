@@ -126,11 +126,15 @@ final class BodyStorage: Sendable {
     }
 
     /// Producer: the request failed; buffered chunks are dropped and the consumer sees `error`.
-    func fail(_ error: any Error) {
-        self.end(.failed(error))
+    ///
+    /// `task`, if given, is cancelled after the failure is recorded and before the waiting consumer
+    /// resumes, so the handler sees both the transport error (not a bare `CancellationError` from
+    /// the cancellation handler) and `Task.isCancelled`.
+    func fail(_ error: any Error, cancelling task: Task<Void, Never>? = nil) {
+        self.end(.failed(error), cancelling: task)
     }
 
-    private func end(_ end: End) {
+    private func end(_ end: End, cancelling task: Task<Void, Never>? = nil) {
         let waiter: CheckedContinuation<ByteBuffer?, any Error>? = self.state.withLock { state in
             guard state.end == nil else { return nil }
             state.end = end
@@ -138,6 +142,7 @@ final class BodyStorage: Sendable {
             defer { state.waiter = nil }
             return state.waiter
         }
+        task?.cancel()
         switch end {
         case .finished: waiter?.resume(returning: nil)
         case .failed(let error): waiter?.resume(throwing: error)
