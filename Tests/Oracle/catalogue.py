@@ -223,6 +223,162 @@ def state() -> list[Json]:
     return out
 
 
+
+# ------------------------------------------------------------------------------------------------
+def run_cmd(cid: int, name: str = "my-side-effect") -> Json:
+    return F("RunCommand", resultCompletionId=cid, name=name)
+
+
+def run_done(cid: int, v: bytes | None = None, fail: Json | None = None) -> Json:
+    return F("RunCompletionNotification", completionId=cid, **({"failure": fail} if fail else {"value": value(v or b"")}))
+
+
+def ok(v: bytes) -> Json:
+    return {"value": b64(v)}
+
+
+def terminal(code: int, message: str) -> Json:
+    return {"failure": {"code": code, "message": message}}
+
+
+def retryable(policy: Json, attempt_ms: int = 0, message: str = "my-error") -> Json:
+    return {"retryable": {"code": 500, "message": message, "stacktrace": "my-stacktrace",
+                          "attemptDurationMillis": attempt_ms, "policy": policy}}
+
+
+def exponential(initial: int, factor: float, max_attempts: int | None = None,
+                max_duration: int | None = None) -> Json:
+    p: dict[str, Any] = {"initialIntervalMillis": initial, "factor": factor}
+    if max_attempts is not None:
+        p["maxAttempts"] = max_attempts
+    if max_duration is not None:
+        p["maxDurationMillis"] = max_duration
+    return p
+
+
+def run_script(outcome: Json, out: list[Json], prefix: list[Json] | None = None,
+               feed: list[list[Json]] | None = None, name: str = "my-side-effect") -> list[Json]:
+    await_op = op("await", future="run", as_="await", feed=feed)
+    return (prefix or []) + [op("input"), op("run", name=name, as_="run", outcome=outcome), await_op,
+                             op("take", handle="run", as_="run.result")] + out
+
+
+@group
+def run() -> list[Json]:
+    s0 = start(1, partial_state=False)
+    data = input_cmd(b"my-data")
+    out: list[Json] = []
+
+    def add(name: str, test: str, input: list[Json], code: list[Json], **kw: Any) -> None:
+        out.append(scenario(f"run/{name}", src("run", test), input, code, **kw))
+
+    add("enter_then_propose_completion_then_suspend", "enter_then_propose_completion_then_suspend",
+        [s0, data], run_script(ok(b"123"), []), close_input=False)
+    add("enter_then_propose_completion_then_complete", "enter_then_propose_completion_then_complete",
+        [s0, data], run_script(ok(b"123"), [op("output", value=b"123"), END], feed=[[run_done(1, b"123")]]),
+        versions=(5, 6), close_input=False)
+    add("enter_then_propose_completion_then_complete_with_failure",
+        "enter_then_propose_completion_then_complete_with_failure",
+        [s0, data], run_script(terminal(500, "my-failure"), [op("outputFailure", code=500, message="my-failure"), END],
+                               feed=[[run_done(1, fail=failure(500, "my-failure"))]]),
+        versions=(5, 6), close_input=False)
+    add("enter_then_notify_input_closed_then_propose_completion",
+        "enter_then_notify_input_closed_then_propose_completion (input closed before the first await)",
+        [s0, data], [op("input"), op("run", name="my-side-effect", as_="run", outcome=ok(b"123")), op("closeInput"),
+                     op("await", future="run", as_="await")], close_input=False)
+    add("replay_without_completion", "replay_without_completion",
+        [start(2), data, run_cmd(1)], run_script(ok(b"123"), []))
+    add("replay_without_completion_with_any", "replay_without_completion_with_any",
+        [start(5), data, run_cmd(1), F("SleepCommand", resultCompletionId=2), F("SleepCommand", resultCompletionId=3),
+         F("SleepCompletionNotification", completionId=2, void={})],
+        [op("input"), op("run", name="my-side-effect", as_="run", outcome=ok(b"123")),
+         op("sleep", millis=0, as_="sleep1"), op("await", future={"firstCompleted": ["run", "sleep1"]}, as_="await1"),
+         op("sleep", millis=0, as_="sleep2"), op("await", future={"firstCompleted": ["run", "sleep2"]}, as_="await2")])
+    add("replay_with_completion", "replay_with_completion",
+        [start(3), data, run_cmd(1), run_done(1, b"123")], run_script(ok(b"123"), [op("output", value=b"123"), END]))
+    add("replay_with_completion_followed_by_another_command_is_replayed",
+        "replay_with_completion_followed_by_another_command_is_replayed",
+        [start(4), data, run_cmd(1), F("SleepCommand", resultCompletionId=2), run_done(1, b"123")],
+        [op("input"), op("run", name="my-side-effect", as_="run", outcome=ok(b"123")),
+         op("sleep", millis=0, as_="sleep"), op("await", future="run", as_="await"),
+         op("take", handle="run", as_="run.result"), op("output", value=b"123"), END])
+    add("enter_then_notify_error", "enter_then_notify_error",
+        [start(1), data], [op("input"), op("run", name="my-side-effect", as_="run", outcome=ok(b"123")),
+                           op("notifyError", message="my-error", stacktrace="my-error-description")])
+
+    # v7_with_ack
+    add("v7_ack/propose_then_receive_ack_completes_with_success",
+        "v7_with_ack::propose_then_receive_ack_completes_with_success",
+        [s0, data], run_script(ok(b"result"), [op("output", value=b"result"), END],
+                               feed=[[F("ProposeRunCompletionAck", completionId=1)]]),
+        versions=(7,), close_input=False)
+    add("v7_ack/propose_then_receive_ack_completes_with_failure",
+        "v7_with_ack::propose_then_receive_ack_completes_with_failure",
+        [s0, data], run_script(terminal(500, "side-effect-error"),
+                               [op("outputFailure", code=500, message="side-effect-error"), END],
+                               feed=[[F("ProposeRunCompletionAck", completionId=1)]]),
+        versions=(7,), close_input=False)
+    add("v7_ack/ack_with_unknown_completion_id_errors", "v7_with_ack::ack_with_unknown_completion_id_errors",
+        [s0, data], run_script(ok(b"result"), [], feed=[[F("ProposeRunCompletionAck", completionId=99)]]),
+        versions=(7,), close_input=False)
+    add("v7_ack/ack_during_replay_is_unexpected", "v7_with_ack::ack_during_replay_is_unexpected"
+        " (knownEntries deliberately counts the ack)",
+        [start(3, partial_state=False), data, run_cmd(1), F("ProposeRunCompletionAck", completionId=1)],
+        [op("input")], versions=(7,))
+
+    # retry_policy
+    def stop(name: str, test: str, retry_count: int, duration_ms: int, attempt_ms: int, policy: Json) -> None:
+        add(f"retry/{name}", f"retry_policy::{test}",
+            [start(2, retryCountSinceLastStoredEntry=retry_count, durationSinceLastStoredEntry=duration_ms),
+             data, run_cmd(1)],
+            run_script(retryable(policy, attempt_ms), [op("outputFailure", code=500, message="my-error"), END],
+                       feed=[[run_done(1, fail=failure(500, "my-error"))]]),
+            close_input=False)
+
+    def cont(name: str, test: str, retry_count: int, duration_ms: int, attempt_ms: int, policy: Json) -> None:
+        add(f"retry/{name}", f"retry_policy::{test}",
+            [start(1, retryCountSinceLastStoredEntry=retry_count, durationSinceLastStoredEntry=duration_ms), data],
+            run_script(retryable(policy, attempt_ms), []))
+
+    cont("exit_with_retryable_error_no_retry_policy", "exit_with_retryable_error_no_retry_policy"
+         " (an empty policy is the infinite policy)", 0, 0, 0, {})
+    for rc, ma in [(0, 0), (0, 1), (1, 2), (2, 2), (2, 1), (2, 0), (99, 100)]:
+        stop(f"should_stop_retrying_with_retry_count_and_max_attempts/{rc}_{ma}",
+             f"should_stop_retrying_with_retry_count_and_max_attempts case({rc}, {ma})",
+             rc, 1000, 1000, exponential(1000, 1.0, max_attempts=ma))
+    for rc, ma in [(0, 2), (1, 3), (99, 101)]:
+        cont(f"should_continue_retrying_with_retry_count_and_max_attempts/{rc}_{ma}",
+             f"should_continue_retrying_with_retry_count_and_max_attempts case({rc}, {ma})",
+             rc, 0, 0, exponential(1000, 1.0, max_attempts=ma))
+    stop("exit_with_retryable_error_retry_policy_duration", "exit_with_retryable_error_retry_policy_duration",
+         0, 0, 1000, exponential(1000, 1.0, max_duration=1000))
+    stop("exit_with_retryable_error_retry_policy_none", "exit_with_retryable_error_retry_policy_none"
+         " (RetryPolicy::None expressed as maxAttempts 0)", 0, 0, 0, exponential(1000, 1.0, max_attempts=0))
+    cont("exit_with_retryable_error_retry_policy_fixed", "exit_with_retryable_error_retry_policy_fixed"
+         " (FixedDelay expressed as factor 1)", 0, 0, 0, exponential(1000, 1.0))
+    stop("exit_with_retryable_error_retry_policy_exhausted_max_duration",
+         "exit_with_retryable_error_retry_policy_exhausted_max_duration (FixedDelay expressed as factor 1)",
+         1, 1000, 1000, exponential(1000, 1.0, max_duration=2000))
+    stop("exit_with_retryable_error_retry_policy_exhausted_max_attempts",
+         "exit_with_retryable_error_retry_policy_exhausted_max_attempts (FixedDelay expressed as factor 1)",
+         9, 1000, 1000, exponential(1000, 1.0, max_attempts=10))
+    stop("exit_with_retryable_error_retry_policy_exhausted_max_attempts_0",
+         "exit_with_retryable_error_retry_policy_exhausted_max_attempts_0", 0, 1000, 1000,
+         exponential(1000, 1.0, max_attempts=0))
+    stop("exit_with_retryable_error_retry_policy_exhausted_max_attempts_1",
+         "exit_with_retryable_error_retry_policy_exhausted_max_attempts_1", 1, 1000, 1000,
+         exponential(1000, 1.0, max_attempts=0))
+    add("retry/retry_info_is_zero_when_entry_is_the_one_after_the_first_new_entry",
+        "retry_policy::retry_info_is_zero_when_entry_is_the_one_after_the_first_new_entry"
+        " (FixedDelay expressed as factor 1)",
+        [start(1, retryCountSinceLastStoredEntry=10, durationSinceLastStoredEntry=10000), data],
+        [op("input"), op("sleep", millis=100000, as_="sleep"),
+         op("run", name="my-side-effect", as_="run",
+            outcome=retryable(exponential(1000, 1.0, max_attempts=2, max_duration=100), 99)),
+         op("await", future="run", as_="await")])
+    return out
+
+
 def main(argv: list[str]) -> int:
     names = argv or list(GROUPS)
     for name in names:
