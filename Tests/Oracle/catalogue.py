@@ -379,6 +379,134 @@ def run() -> list[Json]:
     return out
 
 
+
+# ------------------------------------------------------------------------------------------------
+def call_op(as_: str = "call", **kw: Any) -> Json:
+    return op("call", service="MySvc", handler="MyHandler", parameter=b"", as_=as_, **kw)
+
+
+def send_op(as_: str = "send", **kw: Any) -> Json:
+    return op("send", service="MySvc", handler="MyHandler", parameter=b"", as_=as_, **kw)
+
+
+def inv_id(cid: int, iid: str = "my-id") -> Json:
+    return F("CallInvocationIdCompletionNotification", completionId=cid, invocationId=iid)
+
+
+@group
+def calls() -> list[Json]:
+    data = input_cmd(b"my-data")
+    out: list[Json] = []
+
+    def add(name: str, test: str, input: list[Json], code: list[Json], **kw: Any) -> None:
+        out.append(scenario(f"calls/{name}", src("calls", test), input, code, **kw))
+
+    add("call_then_get_invocation_id_then_cancel_invocation", "call_then_get_invocation_id_then_cancel_invocation",
+        [start(1), data],
+        later(inv_id(1)) + [op("input"), call_op(), op("await", future="call.id", as_="await"),
+                            op("take", handle="call.id", as_="call.id.result"),
+                            op("cancelInvocation", target="my-id"), END], close_input=False)
+    add("send_then_get_invocation_id_then_cancel_invocation", "send_then_get_invocation_id_then_cancel_invocation",
+        [start(1), data],
+        later(inv_id(1)) + [op("input"), send_op(), op("await", future="send", as_="await"),
+                            op("take", handle="send", as_="send.result"),
+                            op("cancelInvocation", target="my-id"), END], close_input=False)
+    add("call_with_scope_and_limit_key_propagates_to_message", "call_with_scope_and_limit_key_propagates_to_message",
+        [start(1), data], [op("input"), call_op(scope="tenant-a", limitKey="user-42"), END], versions=(7,))
+    add("send_with_scope_and_limit_key_propagates_to_message", "send_with_scope_and_limit_key_propagates_to_message",
+        [start(1), data], [op("input"), send_op(scope="tenant-a", limitKey="user-42"), END], versions=(7,))
+    add("call_with_empty_scope_errors", "call_with_empty_scope_errors",
+        [start(1), data], [op("input"), call_op(scope="")], versions=(7,))
+    add("call_with_empty_limit_key_errors", "call_with_empty_limit_key_errors",
+        [start(1), data], [op("input"), call_op(scope="tenant-a", limitKey="")], versions=(7,))
+    add("call_with_scope_on_v6_returns_unsupported_feature", "call_with_scope_on_v6_returns_unsupported_feature",
+        [start(1), data], [op("input"), call_op(scope="tenant-a")], versions=(5, 6))
+    add("call_with_limit_key_on_v6_returns_unsupported_feature",
+        "call_with_limit_key_on_v6_returns_unsupported_feature",
+        [start(1), data], [op("input"), call_op(limitKey="user-42")], versions=(5, 6))
+    return out
+
+
+@group
+def suspensions() -> list[Json]:
+    data = input_cmd(b"my-data")
+    out: list[Json] = []
+
+    def add(name: str, test: str, input: list[Json], code: list[Json], **kw: Any) -> None:
+        out.append(scenario(f"suspensions/{name}", src("suspensions", test), input, code, close_input=False, **kw))
+
+    add("trigger_suspension_with_get_state", "trigger_suspension_with_get_state", [start(1), data],
+        [op("input"), op("getState", key="Personaggio", as_="get"), op("take", handle="get", as_="get.before"),
+         op("closeInput"), op("await", future="get", as_="await")])
+    add("trigger_suspension_with_correct_awakeable", "trigger_suspension_with_correct_awakeable", [start(1), data],
+        [op("input"), op("awakeable", as_="a1"), op("awakeable", as_="a2"), op("take", handle="a2", as_="a2.before"),
+         op("closeInput"), op("await", future="a2", as_="await")])
+    add("await_many_notifications", "await_many_notifications", [start(1), data],
+        [op("input"), op("awakeable", as_="a1"), op("signal", name="abc", as_="abc"),
+         op("getState", key="Personaggio", as_="get"), op("closeInput"),
+         op("await", future={"firstCompleted": ["a1", "abc", "get"]}, as_="await")])
+    add("when_notify_completion_then_notify_await_point_then_notify_input_closed_then_no_suspension",
+        "when_notify_completion_then_notify_await_point_then_notify_input_closed_then_no_suspension",
+        [start(1), data],
+        [op("input"), op("awakeable", as_="a1"), op("awakeable", as_="a2"),
+         op("await", future={"firstCompleted": ["a1", "a2"]}, as_="await",
+            feed=[[signal(18, value=value(b"my-value"))]]),
+         op("take", handle="a2", as_="a2.result"), op("output", value=b"my-value"), END],
+        compare_awaiting_on=True)
+    return out
+
+
+@group
+def implicit_cancellation() -> list[Json]:
+    data = input_cmd(b"my-data")
+    out: list[Json] = []
+
+    def add(name: str, test: str, input: list[Json], code: list[Json], **kw: Any) -> None:
+        out.append(scenario(f"implicit_cancellation/{name}", src("implicit_cancellation", test), input, code,
+                            close_input=False, **kw))
+
+    add("call_then_get_invocation_id_then_cancel", "call_then_get_invocation_id_then_cancel", [start(1), data],
+        later(inv_id(1), cancel_signal()) + [
+            op("input"), call_op(), op("await", future="call.id", as_="await1"),
+            op("take", handle="call.id", as_="call.id.result"), op("await", future="call", as_="await2"), END])
+    add("call_then_cancel", "call_then_cancel", [start(1), data],
+        later(inv_id(1), cancel_signal()) + [op("input"), call_op(), op("await", future="call", as_="await"), END])
+    add("call_then_cancel_without_invocation_id", "call_then_cancel_without_invocation_id", [start(1), data],
+        later(cancel_signal()) + [op("input"), call_op(), op("await", future="call", as_="await")])
+    out.append(scenario(
+        "implicit_cancellation/call_then_then_cancel_disabling_children_cancellation",
+        "Swift-only: vmOptions.cancelChildrenCalls=false is not exposed by PyVM; "
+        + src("implicit_cancellation", "call_then_then_cancel_disabling_children_cancellation"),
+        [start(1), data],
+        later(cancel_signal()) + [op("input"), call_op(), op("await", future="call", as_="await"), END],
+        versions=(7,), close_input=False, vm_options={"cancelChildrenCalls": False},
+        expect={"output": [
+            F("CallCommand", serviceName="MySvc", handlerName="MyHandler", invocationIdNotificationIdx=1,
+              resultCompletionId=2), F("End")],
+            "results": {"await": "cancelled"}}))
+    out.append(scenario(
+        "implicit_cancellation/disabled_implicit_cancellation",
+        "Swift-only: vmOptions.implicitCancellation=false is not exposed by PyVM; "
+        + src("implicit_cancellation", "disabled_implicit_cancellation"),
+        [start(1), data],
+        later(cancel_signal()) + [op("input"), call_op(), op("await", future="call", as_="await")],
+        versions=(7,), close_input=False, vm_options={"implicitCancellation": False},
+        expect={"output": [
+            F("CallCommand", serviceName="MySvc", handlerName="MyHandler", invocationIdNotificationIdx=1,
+              resultCompletionId=2),
+            F("Suspension", awaitingOn={"waitingCompletions": [2], "combinatorType": "FIRST_COMPLETED"})],
+            "results": {"await": "suspended"}}))
+    call = dict(serviceName="MySvc", handlerName="MyHandler")
+    add("replay_while_cancelling", "replay_while_cancelling",
+        [start(7), data,
+         F("CallCommand", invocationIdNotificationIdx=1, resultCompletionId=2, **call), inv_id(1, "my-id-1"),
+         F("CallCommand", invocationIdNotificationIdx=3, resultCompletionId=4, **call), inv_id(3, "my-id-2"),
+         cancel_signal(), F("SendSignalCommand", targetInvocationId="my-id-1", idx=1, void={})],
+        [op("closeInput"), op("input"), call_op("call1"), call_op("call2"),
+         op("await", future={"firstCompleted": ["call1", "call2"]}, as_="await"), END])
+    return out
+
+
 def main(argv: list[str]) -> int:
     names = argv or list(GROUPS)
     for name in names:
