@@ -507,6 +507,50 @@ def implicit_cancellation() -> list[Json]:
     return out
 
 
+
+# ------------------------------------------------------------------------------------------------
+@group
+def promise() -> list[Json]:
+    s0 = [start(1, id=b"abc"), F("InputCommand")]
+    out: list[Json] = []
+    myval = b'"my value"'
+
+    def add(name: str, test: str, code: list[Json]) -> None:
+        out.append(scenario(f"promise/{name}", src("promise", test), s0, code, close_input=False))
+
+    def read(kind: str, note: Json, result: list[Json]) -> list[Json]:
+        return later(note) + [op("input"), op(kind, key="my-prom", as_="p"), op("await", future="p", as_="await"),
+                              op("take", handle="p", as_="p.result")] + result + [END]
+
+    for kind, notif, mod in [("getPromise", "GetPromiseCompletionNotification", "get_promise"),
+                             ("peekPromise", "PeekPromiseCompletionNotification", "peek_promise")]:
+        add(f"{mod}/completed_with_success", f"{mod}::completed_with_success",
+            read(kind, F(notif, completionId=1, value=value(myval)), [op("output", value=myval)]))
+        add(f"{mod}/completed_with_failure", f"{mod}::completed_with_failure",
+            read(kind, F(notif, completionId=1, failure=failure(500, "myerror")),
+                 [op("outputFailure", code=500, message="myerror")]))
+    add("peek_promise/completed_with_null", "peek_promise::completed_with_null",
+        read("peekPromise", F("PeekPromiseCompletionNotification", completionId=1, void={}), [OUT_EMPTY]))
+
+    def complete(result: Json, note: Json, out_value: bytes) -> list[Json]:
+        return later(note) + [op("input"), op("completePromise", key="my-prom", as_="p", **result),
+                              op("await", future="p", as_="await"), op("take", handle="p", as_="p.result"),
+                              op("output", value=out_value), END]
+
+    resolved = F("CompletePromiseCompletionNotification", completionId=1, void={})
+    rejected = F("CompletePromiseCompletionNotification", completionId=1,
+                 failure=failure(500, "cannot write promise"))
+    add("complete_promise/resolve_promise_succeeds", "complete_promise::resolve_promise_succeeds",
+        complete({"value": b"my val"}, resolved, b"true"))
+    add("complete_promise/resolve_promise_fails", "complete_promise::resolve_promise_fails",
+        complete({"value": b"my val"}, rejected, b"false"))
+    add("complete_promise/reject_promise_succeeds", "complete_promise::reject_promise_succeeds",
+        complete({"failure": failure(500, "my failure")}, resolved, b"true"))
+    add("complete_promise/reject_promise_fails", "complete_promise::reject_promise_fails",
+        complete({"failure": failure(500, "my failure")}, rejected, b"false"))
+    return out
+
+
 def main(argv: list[str]) -> int:
     names = argv or list(GROUPS)
     for name in names:
