@@ -450,14 +450,18 @@ class Runner:
             if isinstance(progress, PyDoProgressExecuteRun):
                 self.propose(progress.handle)
             elif isinstance(progress, PyDoProgressWaitExternalProgress):
-                if batches:
-                    self.feed(batches.pop(0))
-                elif not self.input_closed:
-                    self.close_input()
-                else:
-                    raise ScenarioError("WaitingExternalProgress after the input was closed")
+                self.await_feed_or_close(op, batches)
             else:
                 raise ScenarioError(f"unexpected do_progress result {progress!r}")
+
+    def await_feed_or_close(self, op: Json, batches: list[list[Frame]]) -> None:
+        """WaitingExternalProgress: feed the next batch, or close the input when none is left."""
+        if batches:
+            self.feed(batches.pop(0))
+        elif not self.input_closed:
+            self.close_input()
+        else:
+            raise ScenarioError("WaitingExternalProgress after the input was closed")
 
     def propose(self, handle: int) -> None:
         outcome = self.run_outcomes.get(handle)
