@@ -551,6 +551,55 @@ def promise() -> list[Json]:
     return out
 
 
+
+# ------------------------------------------------------------------------------------------------
+@group
+def failures() -> list[Json]:
+    data = input_cmd(b"my-data")
+    out: list[Json] = []
+
+    def add(name: str, test: str, input: list[Json], code: list[Json], **kw: Any) -> None:
+        out.append(scenario(f"failures/{name}", src("failures", test), input, code, **kw))
+
+    add("got_closed_stream_before_end_of_replay", "got_closed_stream_before_end_of_replay",
+        [start(2, partial_state=False), F("InputCommand")], [])
+    add("explicit_error_notification", "explicit_error_notification (without the related-command hint,"
+        " which the op vocabulary cannot express)",
+        [start(1), data], [op("input"), op("notifyError", message="my-error", delayMillis=10000)])
+
+    def mismatch(name: str, recorded: Json, code_op: Json) -> None:
+        add(f"journal_mismatch/{name}", f"journal_mismatch::{name}",
+            [start(2), data, recorded], [op("input"), code_op])
+
+    mismatch("get_lazy_state_mismatch", lazy_get("my-key", 1), op("getState", key="another-key", as_="get"))
+    mismatch("set_state_mismatch", F("SetStateCommand", key=b"my-key", value=value(b"my-value")),
+             op("setState", key="my-key", value=b"another-value"))
+    greet = dict(service="greeter", handler="greet", key="my-key")
+    mismatch("one_way_call_mismatch",
+             F("OneWayCallCommand", serviceName="greeter", handlerName="greet", key="my-key", parameter=b"123",
+               invocationIdNotificationIdx=1),
+             op("send", parameter=b"456", as_="send", **greet))
+    add("journal_mismatch/follow_retry_policy_keeps_retry_behavior_on_mismatch",
+        "journal_mismatch::follow_retry_policy_keeps_retry_behavior_on_mismatch (default options)",
+        [start(2), data, F("OneWayCallCommand", serviceName="greeter", handlerName="greet", key="my-key",
+                           parameter=b"123", invocationIdNotificationIdx=1)],
+        [op("input"), op("send", parameter=b"456", as_="send", **greet)])
+    add("payload_checks/disable_non_deterministic_payload_checks_on_vm",
+        "journal_mismatch::disable_non_deterministic_payload_checks_on_vm",
+        [start(5, state={"STATE": b"456"}), data,
+         F("OneWayCallCommand", serviceName="greeter", handlerName="greet", key="my-key", parameter=b"123",
+           invocationIdNotificationIdx=1),
+         F("CallCommand", serviceName="greeter", handlerName="greet", key="my-key", parameter=b"123",
+           invocationIdNotificationIdx=2, resultCompletionId=3),
+         F("SetStateCommand", key=b"my-key", value=value(b"123")),
+         eager_get("STATE", b"123")],
+        [op("input"), op("send", parameter=b"456", as_="send", **greet),
+         op("call", parameter=b"456", as_="call", **greet), op("setState", key="my-key", value=b"456"),
+         op("getState", key="STATE", as_="get"), END],
+        vm_options={"payloadChecks": False})
+    return out
+
+
 def main(argv: list[str]) -> int:
     names = argv or list(GROUPS)
     for name in names:
