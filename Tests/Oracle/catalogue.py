@@ -600,6 +600,20 @@ def failures() -> list[Json]:
     return out
 
 
+
+# ------------------------------------------------------------------------------------------------
+@group
+def async_result() -> list[Json]:
+    code = [op("input"), op("call", service="Greeter", handler="greeter", parameter=b"Francesco", as_="call"),
+            op("output", value=b"Whatever"), END]
+    s0 = [start(1, partial_state=False), F("InputCommand")]
+    return [
+        scenario("async_result/dont_await_call", src("async_result", "dont_await_call"), s0, code),
+        scenario("async_result/dont_await_call_dont_notify_input_closed",
+                 src("async_result", "dont_await_call_dont_notify_input_closed"), s0, code, close_input=False),
+    ]
+
+
 def main(argv: list[str]) -> int:
     names = argv or list(GROUPS)
     for name in names:
