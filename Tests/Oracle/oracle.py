@@ -50,7 +50,8 @@ from restate._internal import (  # type: ignore[import-not-found]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROTO_DIR = REPO_ROOT / "Sources" / "RestateCore" / "Protos"
 SUPPORTED_VERSIONS = (5, 6, 7)
-DEFAULT_VM_OPTIONS = {"implicitCancellation": True, "cancelChildrenCalls": True, "payloadChecks": True}
+DEFAULT_VM_OPTIONS = {"implicitCancellation": True, "cancelChildrenCalls": True, "payloadChecks": True,
+                      "journalMismatchRetryBehavior": "followRetryPolicy"}
 
 Json = Any
 Frame = dict[str, Any]
@@ -216,6 +217,12 @@ def swift_only_reason(scenario: Json) -> Optional[str]:
     opts = {**DEFAULT_VM_OPTIONS, **scenario.get("vmOptions", {})}
     if not opts["implicitCancellation"] or not opts["cancelChildrenCalls"]:
         return "vmOptions implicitCancellation/cancelChildrenCalls are not exposed by PyVM"
+    if opts["journalMismatchRetryBehavior"] != "followRetryPolicy":
+        return "vmOptions.journalMismatchRetryBehavior is not exposed by PyVM"
+    for o in scenario.get("code", []):
+        policy = ((o.get("outcome") or {}).get("retryable") or {}).get("policy") or {}
+        if policy.get("onMaxAttempts", "fail") != "fail":
+            return "run policy onMaxAttempts other than \"fail\" is not exposed by PyVM"
     return None
 
 
@@ -474,6 +481,8 @@ class Runner:
         elif "retryable" in outcome:
             r = outcome["retryable"]
             p = r.get("policy", {})
+            if p.get("onMaxAttempts", "fail") != "fail":
+                raise Unsupported("run policy onMaxAttempts \"pause\" is not exposed by PyVM")
             config = PyExponentialRetryConfig(
                 p.get("initialIntervalMillis"), p.get("maxAttempts"), p.get("maxDurationMillis"),
                 p.get("maxIntervalMillis"), p.get("factor"),
