@@ -253,7 +253,7 @@ struct ScenarioRunner {
         options.implicitCancellation =
             implicit ? .enabled(cancelChildCalls: children, cancelChildOneWayCalls: oneWay) : .disabled
         options.payloadChecks = vmOptions?["payloadChecks"]?.bool ?? true
-        switch vmOptions?["journalMismatchBehavior"]?.string {
+        switch vmOptions?["journalMismatchRetryBehavior"]?.string {
         case "pause": options.journalMismatchBehavior = .pause
         case "fail": options.journalMismatchBehavior = .fail
         default: break
@@ -537,23 +537,24 @@ struct ScenarioRunner {
         } else if let failure = outcome["failure"] {
             try machine.proposeRunCompletion(handle, .terminalFailure(Self.failure(failure)))
         } else if let retryable = outcome["retryable"] {
-            let policy = retryable["policy"] ?? .object([:])
+            let policy = retryable["policy"]?.object ?? [:]
             let initial = policy["initialIntervalMillis"]?.number
             let factor = policy["factor"]?.number
             let maxInterval = policy["maxIntervalMillis"]?.number
             let maxAttempts = policy["maxAttempts"]?.number
             let maxDuration = policy["maxDurationMillis"]?.number
-            // As the Python binding: any field set means an exponential policy (initial interval
-            // 50 ms, factor 2 by default); none means infinite retries.
+            // As the Python binding: an empty policy means infinite retries; otherwise exponential
+            // with initial interval 50 ms, factor 2 and max interval 10 s by default.
             let retryPolicy: RetryPolicy =
-                [initial, factor, maxInterval, maxAttempts, maxDuration].allSatisfy({ $0 == nil })
+                policy.isEmpty
                 ? .infinite
                 : .exponential(
                     initialInterval: .milliseconds(Int64(initial ?? 50)),
                     factor: factor ?? 2,
-                    maxInterval: maxInterval.map { .milliseconds(Int64($0)) },
+                    maxInterval: .milliseconds(Int64(maxInterval ?? 10_000)),
                     maxAttempts: maxAttempts.map { UInt32($0) },
-                    maxDuration: maxDuration.map { .milliseconds(Int64($0)) }
+                    maxDuration: maxDuration.map { .milliseconds(Int64($0)) },
+                    onExhausted: policy["onMaxAttempts"]?.string == "pause" ? .pause : .fail
                 )
             try machine.proposeRunCompletion(
                 handle,
