@@ -777,7 +777,9 @@ extension InvocationStateMachine {
         case .processing:
             guard let remaining = results.tryResolve(future) else { return .progress(.anyCompleted) }
             let handles = remaining.handles
-            for handle in handles where runs[handle]?.executing == false {
+            // The reference picks any pending run of the set (hash-map order); the oldest one is
+            // the deterministic choice.
+            if let handle = handles.filter({ runs[$0]?.executing == false }).min() {
                 runs[handle]?.executing = true
                 return .progress(.executeRun(handle))
             }

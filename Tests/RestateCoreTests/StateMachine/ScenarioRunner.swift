@@ -573,11 +573,20 @@ struct ScenarioRunner {
 }
 
 /// Compares an outcome with a scenario's `expect`; returns the differences, readable.
-func scenarioDifferences(_ outcome: ScenarioOutcome, expect: JSONValue, version: ProtocolVersion) throws -> [String] {
+func scenarioDifferences(
+    _ outcome: ScenarioOutcome,
+    expect: JSONValue,
+    version: ProtocolVersion,
+    orderingPendingRunProposals: Bool = false
+) throws -> [String] {
     var differences: [String] = []
     var expected = try (expect["output"]?.array ?? []).map { try ScenarioCodec.frame($0, version: version) }
     for index in expected.indices { expected[index].normalise() }
-    let actual = outcome.output
+    var actual = outcome.output
+    if orderingPendingRunProposals {
+        sortAdjacentRunProposals(&expected)
+        sortAdjacentRunProposals(&actual)
+    }
     for index in 0..<max(expected.count, actual.count) {
         let e = index < expected.count ? expected[index] : nil
         let a = index < actual.count ? actual[index] : nil
@@ -609,12 +618,39 @@ func scenarioDifferences(_ outcome: ScenarioOutcome, expect: JSONValue, version:
     return differences
 }
 
+/// When one await has several runs to execute, the reference picks them in hash-map order, which
+/// varies from process to process; the Swift machine takes the oldest first. Consecutive
+/// proposals are therefore compared as a set (ordered by completion id).
+func sortAdjacentRunProposals(_ frames: inout [ScenarioFrame]) {
+    var start = 0
+    while start < frames.count {
+        var end = start
+        while end < frames.count, frames[end].type == .proposeRunCompletion { end += 1 }
+        if end - start > 1 {
+            frames[start..<end].sort {
+                ($0.message as? Proto.ProposeRunCompletionMessage)?.resultCompletionID ?? 0
+                    < ($1.message as? Proto.ProposeRunCompletionMessage)?.resultCompletionID ?? 0
+            }
+        }
+        start = max(end, start + 1)
+    }
+}
+
 /// Runs a scenario on one version and returns the differences from its `expect` (empty: pass).
-func checkScenario(_ scenario: Scenario, version: ProtocolVersion) -> [String] {
+func checkScenario(
+    _ scenario: Scenario,
+    version: ProtocolVersion,
+    orderingPendingRunProposals: Bool = false
+) -> [String] {
     do {
         var runner = try ScenarioRunner(scenario: scenario, version: version)
         let outcome = try runner.run()
-        return try scenarioDifferences(outcome, expect: scenario.json["expect"] ?? .object([:]), version: version)
+        return try scenarioDifferences(
+            outcome,
+            expect: scenario.json["expect"] ?? .object([:]),
+            version: version,
+            orderingPendingRunProposals: orderingPendingRunProposals
+        )
     } catch {
         return ["runner error: \(error)"]
     }
