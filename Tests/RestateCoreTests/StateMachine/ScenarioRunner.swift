@@ -520,7 +520,9 @@ struct ScenarioRunner {
         }
     }
 
-    private mutating func progressResult(_ future: UnresolvedFuture) -> Result<InvocationStateMachine.Progress, InvocationError> {
+    private mutating func progressResult(_ future: UnresolvedFuture) -> Result<
+        InvocationStateMachine.Progress, InvocationError
+    > {
         do {
             return .success(try machine.doProgress(future))
         } catch {

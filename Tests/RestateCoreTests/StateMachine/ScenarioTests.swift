@@ -15,8 +15,11 @@ struct ScenarioTests {
         let differences = checkScenario(testCase.scenario, version: testCase.version)
         #expect(
             differences.isEmpty,
-            Comment(rawValue: "\(testCase.file): \(testCase.scenario.name) V\(testCase.version.rawValue) (\(testCase.scenario.source))\n"
-                + differences.joined(separator: "\n"))
+            Comment(
+                rawValue:
+                    "\(testCase.file): \(testCase.scenario.name) V\(testCase.version.rawValue) (\(testCase.scenario.source))\n"
+                    + differences.joined(separator: "\n")
+            )
         )
     }
 
@@ -25,8 +28,11 @@ struct ScenarioTests {
         let differences = checkScenario(testCase.scenario, version: testCase.version)
         #expect(
             differences.isEmpty,
-            Comment(rawValue: "\(testCase.file): \(testCase.scenario.name) V\(testCase.version.rawValue) (\(testCase.scenario.source))\n"
-                + differences.joined(separator: "\n"))
+            Comment(
+                rawValue:
+                    "\(testCase.file): \(testCase.scenario.name) V\(testCase.version.rawValue) (\(testCase.scenario.source))\n"
+                    + differences.joined(separator: "\n")
+            )
         )
     }
 
