@@ -48,7 +48,7 @@ struct AsyncResults: Sendable {
     private var cachedRunCompletions: [UInt32: NotificationResult] = [:]
 
     static let firstHandle: UInt32 = 17
-    private var cancelMapping: NotificationID? = .cancelSignal
+    private let cancelMapping: NotificationID? = .cancelSignal
     private var mapping: [NotificationID?] = []
 
     // MARK: Handles
@@ -66,10 +66,10 @@ struct AsyncResults: Sendable {
     }
 
     private mutating func removeMapping(_ handle: NotificationHandle) {
-        if handle == .cancel {
-            cancelMapping = nil
-            return
-        }
+        // The cancel handle keeps its mapping: once the cancellation was consumed, later awaits
+        // still list signal 1 and are not cancelled again (what the reference wheel does; its
+        // `sdk-shared-core` 7.0.0 source would drop the mapping).
+        guard handle != .cancel else { return }
         guard handle.rawValue >= AsyncResults.firstHandle else { return }
         let index = Int(handle.rawValue - AsyncResults.firstHandle)
         if index < mapping.count { mapping[index] = nil }

@@ -68,7 +68,8 @@ public struct InvocationError: Error, Hashable, Sendable, CustomStringConvertibl
         var text = "(\(code)) \(message)"
         if !stacktrace.isEmpty { text += "\nStacktrace: \(stacktrace)" }
         if let relatedCommand {
-            text += "\nRelated command: \(relatedCommand.type.name) [\(relatedCommand.name ?? String(relatedCommand.index))]"
+            text +=
+                "\nRelated command: \(relatedCommand.type.name) [\(relatedCommand.name ?? String(relatedCommand.index))]"
         }
         return text
     }

@@ -342,7 +342,11 @@ extension InvocationStateMachine {
             if let key = target.idempotencyKey { command.idempotencyKey = key }
             if let scope = target.scope { command.scope = scope }
             if let limitKey = target.limitKey { command.limitKey = limitKey }
-            command.headers = target.headers.map { header in .with { $0.key = header.key; $0.value = header.value } }
+            command.headers = target.headers.map { header in
+                .with {
+                    $0.key = header.key; $0.value = header.value
+                }
+            }
             command.parameter = parameter
             command.invocationIDNotificationIdx = invocationIDCompletion
             command.resultCompletionID = resultCompletion
@@ -377,7 +381,11 @@ extension InvocationStateMachine {
             if let key = target.idempotencyKey { command.idempotencyKey = key }
             if let scope = target.scope { command.scope = scope }
             if let limitKey = target.limitKey { command.limitKey = limitKey }
-            command.headers = target.headers.map { header in .with { $0.key = header.key; $0.value = header.value } }
+            command.headers = target.headers.map { header in
+                .with {
+                    $0.key = header.key; $0.value = header.value
+                }
+            }
             command.parameter = parameter
             command.invokeTime = invokeTime?.wholeMilliseconds ?? 0
             command.invocationIDNotificationIdx = invocationIDCompletion
@@ -746,7 +754,8 @@ extension InvocationStateMachine {
     private mutating func progressOrSuspend(_ future: UnresolvedFuture) throws(InvocationError) -> Progress {
         // Suspension is not a failure: the machine is closed, not failed, so it bypasses `guarded`'s
         // error path and is thrown only here.
-        switch try guarded({ (machine: inout Self) throws(InvocationError) in try machine.progressTransition(future) }) {
+        switch try guarded({ (machine: inout Self) throws(InvocationError) in try machine.progressTransition(future) })
+        {
         case .progress(let progress): return progress
         case .suspended: throw InvocationError.suspended
         }
@@ -777,7 +786,9 @@ extension InvocationStateMachine {
         case .processing:
             guard let remaining = results.tryResolve(future) else { return .progress(.anyCompleted) }
             let handles = remaining.handles
-            for handle in handles where runs[handle]?.executing == false {
+            // The reference picks any pending run of the set (hash-map order); the oldest one is
+            // the deterministic choice.
+            if let handle = handles.filter({ runs[$0]?.executing == false }).min() {
                 runs[handle]?.executing = true
                 return .progress(.executeRun(handle))
             }

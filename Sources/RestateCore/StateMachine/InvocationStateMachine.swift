@@ -56,7 +56,10 @@ public struct InvocationStateMachine: Sendable {
         public var awaitingOnPolicy: AwaitingOnPolicy
 
         public init(
-            implicitCancellation: ImplicitCancellation = .enabled(cancelChildCalls: true, cancelChildOneWayCalls: false),
+            implicitCancellation: ImplicitCancellation = .enabled(
+                cancelChildCalls: true,
+                cancelChildOneWayCalls: false
+            ),
             payloadChecks: Bool = true,
             journalMismatchBehavior: JournalMismatchBehavior = .retry,
             awaitingOnPolicy: AwaitingOnPolicy = .exceptWhileExecutingRun
