@@ -6,13 +6,13 @@ import Testing
 @testable import RestateCore
 
 /// A JSON value, as read from the scenario files (`Tests/Scenarios/README.md`).
-enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
+enum ScenarioJSON: Hashable, Sendable, Codable, CustomStringConvertible {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+    case array([ScenarioJSON])
+    case object([String: ScenarioJSON])
 
     init(from decoder: any Swift.Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -24,10 +24,10 @@ enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
             self = .number(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
+        } else if let value = try? container.decode([ScenarioJSON].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .object(try container.decode([String: ScenarioJSON].self))
         }
     }
 
@@ -44,7 +44,7 @@ enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
         }
     }
 
-    subscript(key: String) -> JSONValue? {
+    subscript(key: String) -> ScenarioJSON? {
         if case .object(let o) = self { return o[key] }
         return nil
     }
@@ -52,8 +52,8 @@ enum JSONValue: Hashable, Sendable, Codable, CustomStringConvertible {
     var string: String? { if case .string(let s) = self { return s } else { return nil } }
     var number: Double? { if case .number(let n) = self { return n } else { return nil } }
     var bool: Bool? { if case .bool(let b) = self { return b } else { return nil } }
-    var array: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
-    var object: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
+    var array: [ScenarioJSON]? { if case .array(let a) = self { return a } else { return nil } }
+    var object: [String: ScenarioJSON]? { if case .object(let o) = self { return o } else { return nil } }
 
     var jsonText: String {
         let encoder = JSONEncoder()
@@ -69,10 +69,10 @@ struct Scenario: Sendable {
     var name: String
     var source: String
     var versions: [ProtocolVersion]
-    var json: JSONValue
+    var json: ScenarioJSON
 
     static func load(_ url: URL) throws -> [Scenario] {
-        let document = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: url))
+        let document = try JSONDecoder().decode(ScenarioJSON.self, from: Data(contentsOf: url))
         return (document["scenarios"]?.array ?? []).map { entry in
             Scenario(
                 name: entry["name"]?.string ?? "?",
@@ -173,7 +173,7 @@ enum ScenarioCodec {
         var description: String
     }
 
-    static func frame(_ json: JSONValue, version: ProtocolVersion) throws -> ScenarioFrame {
+    static func frame(_ json: ScenarioJSON, version: ProtocolVersion) throws -> ScenarioFrame {
         guard let name = json["type"]?.string else { throw CodecError(description: "frame without type: \(json)") }
         let type: MessageType
         if let known = typesByName[name] {
@@ -219,7 +219,7 @@ enum ScenarioCodec {
 /// What one scenario produced.
 struct ScenarioOutcome {
     var output: [ScenarioFrame]
-    var results: [String: JSONValue]
+    var results: [String: ScenarioJSON]
     var error: UInt16?
 }
 
@@ -236,8 +236,8 @@ struct ScenarioRunner {
     let version: ProtocolVersion
     private var machine: InvocationStateMachine
     private var handles: [String: NotificationHandle] = [:]
-    private var runOutcomes: [NotificationHandle: JSONValue] = [:]
-    private var results: [String: JSONValue] = [:]
+    private var runOutcomes: [NotificationHandle: ScenarioJSON] = [:]
+    private var results: [String: ScenarioJSON] = [:]
     private var inputClosed = false
     private var output = ByteBufferAllocator().buffer(capacity: 256)
     private let now = Duration.milliseconds(Int64(Date().timeIntervalSince1970 * 1000))
@@ -285,7 +285,7 @@ struct ScenarioRunner {
         return ScenarioOutcome(output: frames, results: results, error: error)
     }
 
-    private mutating func feed(_ frames: [JSONValue]) throws {
+    private mutating func feed(_ frames: [ScenarioJSON]) throws {
         for json in frames {
             machine.notifyInput(try ScenarioCodec.encode(ScenarioCodec.frame(json, version: version)))
         }
@@ -302,14 +302,14 @@ struct ScenarioRunner {
         }
     }
 
-    private func handle(_ name: JSONValue?) throws -> NotificationHandle {
+    private func handle(_ name: ScenarioJSON?) throws -> NotificationHandle {
         guard let name = name?.string, let handle = handles[name] else {
             throw Malformed(description: "unknown handle \(name?.description ?? "nil")")
         }
         return handle
     }
 
-    private func future(_ json: JSONValue) throws -> UnresolvedFuture {
+    private func future(_ json: ScenarioJSON) throws -> UnresolvedFuture {
         if json.string != nil { return .single(try handle(json)) }
         guard let object = json.object, object.count == 1, let (kind, children) = object.first,
             let list = children.array
@@ -325,14 +325,14 @@ struct ScenarioRunner {
         }
     }
 
-    private static func bytes(_ json: JSONValue?) throws -> Data {
+    private static func bytes(_ json: ScenarioJSON?) throws -> Data {
         guard let text = json?.string, let data = Data(base64Encoded: text) else {
             throw Malformed(description: "bad base64 \(json?.description ?? "nil")")
         }
         return data
     }
 
-    private static func failure(_ json: JSONValue) -> Failure {
+    private static func failure(_ json: ScenarioJSON) -> Failure {
         Failure(
             code: UInt16(json["code"]?.number ?? 500),
             message: json["message"]?.string ?? "",
@@ -342,12 +342,12 @@ struct ScenarioRunner {
         )
     }
 
-    private static func completion(_ op: JSONValue) throws -> CompletionValue {
+    private static func completion(_ op: ScenarioJSON) throws -> CompletionValue {
         if let failure = op["failure"] { return .failure(Self.failure(failure)) }
         return .success(try bytes(op["value"]))
     }
 
-    private static func target(_ op: JSONValue) throws -> InvocationStateMachine.CallTarget {
+    private static func target(_ op: ScenarioJSON) throws -> InvocationStateMachine.CallTarget {
         InvocationStateMachine.CallTarget(
             service: op["service"]?.string ?? "",
             handler: op["handler"]?.string ?? "",
@@ -361,7 +361,7 @@ struct ScenarioRunner {
         )
     }
 
-    private static func invocationTarget(_ json: JSONValue?) throws -> InvocationStateMachine.InvocationTarget {
+    private static func invocationTarget(_ json: ScenarioJSON?) throws -> InvocationStateMachine.InvocationTarget {
         if let id = json?.string ?? json?["invocationId"]?.string { return .invocationID(id) }
         if let workflow = json?["workflow"] {
             return .workflow(
@@ -373,7 +373,7 @@ struct ScenarioRunner {
         throw Malformed(description: "bad target \(json?.description ?? "nil")")
     }
 
-    static func resultJSON(_ value: NotificationValue?) -> JSONValue {
+    static func resultJSON(_ value: NotificationValue?) -> ScenarioJSON {
         guard let value else { return .null }
         switch value {
         case .void: return .object(["void": .bool(true)])
@@ -385,8 +385,8 @@ struct ScenarioRunner {
         }
     }
 
-    static func failureJSON(_ failure: Failure) -> JSONValue {
-        var object: [String: JSONValue] = ["code": .number(Double(failure.code)), "message": .string(failure.message)]
+    static func failureJSON(_ failure: Failure) -> ScenarioJSON {
+        var object: [String: ScenarioJSON] = ["code": .number(Double(failure.code)), "message": .string(failure.message)]
         if !failure.metadata.isEmpty {
             object["metadata"] = .array(
                 failure.metadata.map { .object(["key": .string($0.key), "value": .string($0.value)]) }
@@ -395,11 +395,11 @@ struct ScenarioRunner {
         return .object(object)
     }
 
-    private mutating func record(_ op: JSONValue, _ value: JSONValue) {
+    private mutating func record(_ op: ScenarioJSON, _ value: ScenarioJSON) {
         if let name = op["as"]?.string { results[name] = value }
     }
 
-    private mutating func perform(_ op: JSONValue) throws {
+    private mutating func perform(_ op: ScenarioJSON) throws {
         guard let kind = op["op"]?.string else { throw Malformed(description: "op without a name: \(op)") }
         let name = op["as"]?.string ?? ""
         switch kind {
@@ -484,7 +484,7 @@ struct ScenarioRunner {
         }
     }
 
-    private mutating func awaitOp(_ op: JSONValue) throws {
+    private mutating func awaitOp(_ op: ScenarioJSON) throws {
         let awaited = try future(op["future"] ?? .null)
         var batches = op["feed"]?.array ?? []
         while true {
@@ -577,7 +577,7 @@ struct ScenarioRunner {
 /// Compares an outcome with a scenario's `expect`; returns the differences, readable.
 func scenarioDifferences(
     _ outcome: ScenarioOutcome,
-    expect: JSONValue,
+    expect: ScenarioJSON,
     version: ProtocolVersion,
     orderingPendingRunProposals: Bool = false
 ) throws -> [String] {
