@@ -253,7 +253,9 @@ def generate(seed: int, count: int, version: int) -> list[Json]:
             processed, runner = _run(base, version, rng)
         except oracle.ScenarioError:
             continue
-        out.append(_verify(processed, version))
+        if not _reproducible(processed, version):
+            continue
+        out.append(processed)
         journal = [f for f in runner.journal if f["type"] != "StartMessage"]  # Input first
         if len(journal) < 2 or len(out) >= count:
             continue
@@ -270,13 +272,16 @@ def generate(seed: int, count: int, version: int) -> list[Json]:
             replayed, _ = _run(replay, version, rng)
         except oracle.ScenarioError:
             continue
-        out.append(_verify(replayed, version))
+        if _reproducible(replayed, version):
+            out.append(replayed)
     return out
 
 
-def _verify(s: Json, version: int) -> Json:
-    """The recorded scenario must replay to the same expect without the generator."""
-    again = oracle.run_scenario(s, version).expect()
-    if again != s["expect"]:
-        raise AssertionError(f"{s['name']} is not reproducible")
-    return s
+def _reproducible(s: Json, version: int) -> bool:
+    """Whether the recorded scenario replays to the same expect without the generator.
+
+    A few random scripts depend on timing inside the reference VM itself (e.g. how long a run
+    attempt took against a max-duration policy); they cannot serve as fixed expectations, so the
+    generator drops them and draws the next script instead.
+    """
+    return oracle.run_scenario(s, version).expect() == s["expect"]
