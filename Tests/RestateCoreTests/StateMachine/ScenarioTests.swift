@@ -135,4 +135,33 @@ struct DifferentialTests {
             )
         )
     }
+
+    static let extraFiles: [String] =
+        ProcessInfo.processInfo.environment["RESTATE_SCENARIO_FILES"]?.split(separator: ",").map(String.init) ?? []
+
+    /// Checks already generated scenario files (e.g. from `oracle.py generate` run by hand).
+    @Test(
+        "scenario files named by RESTATE_SCENARIO_FILES",
+        .enabled(if: !DifferentialTests.extraFiles.isEmpty, "RESTATE_SCENARIO_FILES is not set"),
+        arguments: DifferentialTests.extraFiles
+    )
+    func files(_ path: String) throws {
+        let scenarios = try Scenario.load(URL(fileURLWithPath: path))
+        var failures: [String] = []
+        for scenario in scenarios {
+            for version in scenario.versions {
+                let differences = checkScenario(scenario, version: version, orderingPendingRunProposals: true)
+                if !differences.isEmpty {
+                    failures.append("\(scenario.name) V\(version.rawValue):\n" + differences.joined(separator: "\n"))
+                }
+            }
+        }
+        #expect(
+            failures.isEmpty,
+            Comment(
+                rawValue: "\(path): \(failures.count) of \(scenarios.count) differ\n"
+                    + failures.prefix(8).joined(separator: "\n\n")
+            )
+        )
+    }
 }
