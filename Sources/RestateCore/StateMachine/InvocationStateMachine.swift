@@ -36,24 +36,34 @@ public struct InvocationStateMachine: Sendable {
 
         /// What a journal mismatch asks of the runtime on V7 (always retry on V5/V6).
         public enum JournalMismatchBehavior: Hashable, Sendable {
+            /// Follow the runtime's retry policy.
             case retry
+            /// Pause the invocation.
             case pause
+            /// Fail the invocation terminally.
             case fail
         }
 
         /// When to send the V7 `AwaitingOnMessage` hint while waiting for input.
         public enum AwaitingOnPolicy: Hashable, Sendable {
+            /// Every time user code waits for input.
             case always
             /// The default: not while a `ctx.run` closure is executing.
             case exceptWhileExecutingRun
+            /// Never.
             case never
         }
 
+        /// Default: enabled, cancelling child calls but not one-way sends (as the reference).
         public var implicitCancellation: ImplicitCancellation
         /// Compare payload bytes (state values, call parameters, outputs…) on replay.
         public var payloadChecks: Bool
+        /// `ErrorMessage.behavior` of a journal mismatch on V7. Default: retry.
         public var journalMismatchBehavior: JournalMismatchBehavior
+        /// When to send `AwaitingOnMessage` on V7. Default: not while a run executes.
         public var awaitingOnPolicy: AwaitingOnPolicy
+
+        /// Options with the reference's defaults unless overridden.
 
         public init(
             implicitCancellation: ImplicitCancellation = .enabled(
