@@ -38,7 +38,9 @@ let package = Package(
         ),
         .testTarget(
             name: "RestateCoreTests",
-            dependencies: ["RestateCore"]
+            dependencies: ["RestateCore"],
+            // Read through #filePath, like the shared corpus in Tests/Scenarios.
+            exclude: ["StateMachine/Fixtures"]
         ),
         // The HTTP/2 (h2c, nghttp2) and HTTP/1.1 server transport. Knows nothing of Restate.
         .target(

@@ -106,16 +106,30 @@ struct EndpointInvocationTests {
         #expect(sink.recorded.headers["content-type"] == version.contentType)
         #expect(sink.recorded.finished)
         let messages = try sink.messages(version: version)
-        #expect(messages == [.outputCommand(.with { $0.value = .with { $0.content = Data("\"Hello Till!\"".utf8) } }), .end])
+        #expect(
+            messages == [
+                .outputCommand(.with { $0.value = .with { $0.content = Data("\"Hello Till!\"".utf8) } }), .end,
+            ]
+        )
     }
 
     @Test("a terminal error becomes a failed Output")
     func terminalError() async throws {
-        let sink = try await makeHandler().invoke("Greeter", "greet", messages: [Frames.start(knownEntries: 1), Frames.input("\"\"")])
+        let sink = try await makeHandler().invoke(
+            "Greeter",
+            "greet",
+            messages: [Frames.start(knownEntries: 1), Frames.input("\"\"")]
+        )
         let messages = try sink.messages(version: .v6)
         #expect(
             messages == [
-                .outputCommand(.with { $0.failure = .with { $0.code = 400; $0.message = "name must not be empty" } }),
+                .outputCommand(
+                    .with {
+                        $0.failure = .with {
+                            $0.code = 400; $0.message = "name must not be empty"
+                        }
+                    }
+                ),
                 .end,
             ]
         )
@@ -123,7 +137,11 @@ struct EndpointInvocationTests {
 
     @Test("malformed input JSON is a terminal 400, not a crash")
     func badJSON() async throws {
-        let sink = try await makeHandler().invoke("Greeter", "greet", messages: [Frames.start(knownEntries: 1), Frames.input("{nope")])
+        let sink = try await makeHandler().invoke(
+            "Greeter",
+            "greet",
+            messages: [Frames.start(knownEntries: 1), Frames.input("{nope")]
+        )
         let messages = try sink.messages(version: .v6)
         guard case .outputCommand(let output) = messages.first, case .failure(let failure) = output.result else {
             Issue.record("expected a failed output, got \(messages)")
@@ -136,7 +154,11 @@ struct EndpointInvocationTests {
 
     @Test("a retryable error ends the attempt with ErrorMessage and the requested delay")
     func retryable() async throws {
-        let sink = try await makeHandler().invoke("Greeter", "greet", messages: [Frames.start(knownEntries: 1), Frames.input("\"flaky\"")])
+        let sink = try await makeHandler().invoke(
+            "Greeter",
+            "greet",
+            messages: [Frames.start(knownEntries: 1), Frames.input("\"flaky\"")]
+        )
         let messages = try sink.messages(version: .v6)
         guard messages.count == 1, case .error(let error) = messages[0] else {
             Issue.record("expected one ErrorMessage, got \(messages)")
@@ -157,8 +179,16 @@ struct EndpointInvocationTests {
         let messages = try sink.messages(version: .v6)
         #expect(
             messages == [
-                .getEagerStateCommand(.with { $0.key = Data("count".utf8); $0.value = .with { $0.content = Data("41".utf8) } }),
-                .setStateCommand(.with { $0.key = Data("count".utf8); $0.value = .with { $0.content = Data("42".utf8) } }),
+                .getEagerStateCommand(
+                    .with {
+                        $0.key = Data("count".utf8); $0.value = .with { $0.content = Data("41".utf8) }
+                    }
+                ),
+                .setStateCommand(
+                    .with {
+                        $0.key = Data("count".utf8); $0.value = .with { $0.content = Data("42".utf8) }
+                    }
+                ),
                 .outputCommand(.with { $0.value = .with { $0.content = Data("42".utf8) } }),
                 .end,
             ]
@@ -171,11 +201,20 @@ struct EndpointInvocationTests {
             "Signup",
             "run",
             version: .v6,
-            messages: [Frames.start(knownEntries: 1, key: "someone", state: [:], randomSeed: 7), Frames.input("\"a@b.c\"")]
+            messages: [
+                Frames.start(knownEntries: 1, key: "someone", state: [:], randomSeed: 7), Frames.input("\"a@b.c\""),
+            ]
         )
         let messages = try sink.messages(version: .v6)
         // run → RunCommand + ProposeRunCompletion; the input is closed, so it suspends on the run.
-        #expect(messages.first == .runCommand(.with { $0.resultCompletionID = 1; $0.name = "send email" }))
+        #expect(
+            messages.first
+                == .runCommand(
+                    .with {
+                        $0.resultCompletionID = 1; $0.name = "send email"
+                    }
+                )
+        )
         guard case .suspensionV6(let suspension) = messages.last else {
             Issue.record("expected a suspension, got \(messages)")
             return
@@ -207,7 +246,11 @@ struct EndpointInvocationTests {
 
     @Test("input that ends before the journal is complete gets a protocol-violation ErrorMessage")
     func truncatedJournal() async throws {
-        let sink = try await makeHandler().invoke("Greeter", "greet", messages: [Frames.start(knownEntries: 2), Frames.input("\"x\"")])
+        let sink = try await makeHandler().invoke(
+            "Greeter",
+            "greet",
+            messages: [Frames.start(knownEntries: 2), Frames.input("\"x\"")]
+        )
         let messages = try sink.messages(version: .v6)
         guard case .error(let error) = messages.last else {
             Issue.record("expected an ErrorMessage, got \(messages)")

@@ -106,7 +106,10 @@ public struct HandlerDescriptor<Instance: Sendable>: Sendable {
         output: PayloadDescriptor = .init(),
         _ body: @escaping @Sendable (Instance, C, Input) async throws -> Output
     ) -> Self {
-        Self(name: name, context: C.self, options: options, input: input, output: output) { instance, invocation, data in
+        Self(name: name, context: C.self, options: options, input: input, output: output) {
+            instance,
+            invocation,
+            data in
             let value = try JSONCoding.decodeInput(Input.self, from: data)
             return try JSONCoding.encode(try await body(instance, C(invocation: invocation), value))
         }

@@ -78,7 +78,10 @@ public struct Endpoint: Sendable {
     }
 
     /// Creates an endpoint serving `types`, each created with `init()`.
-    public init(_ types: any (RestateService & DefaultInitializable).Type..., configuration: Configuration = .fromEnvironment()) {
+    public init(
+        _ types: any (RestateService & DefaultInitializable).Type...,
+        configuration: Configuration = .fromEnvironment()
+    ) {
         self.init(configuration: configuration)
         for type in types { bindOpened(type) }
     }
@@ -131,7 +134,9 @@ public struct Endpoint: Sendable {
     public func start(host: String = "127.0.0.1", port: Int = 9080) async throws -> HTTP2Server {
         let handler = try makeHandler()
         return try await HTTP2Server.bind(host: host, port: port, configuration: configuration.http) {
-            head, body, writer in
+            head,
+            body,
+            writer in
             await handler.handle(head, body: body, response: writer)
         }
     }

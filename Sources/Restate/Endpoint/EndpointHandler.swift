@@ -64,7 +64,10 @@ public final class EndpointHandler: Sendable {
         }
         let machine: InvocationStateMachine
         do {
-            machine = try InvocationStateMachine(contentType: head.headers["content-type"], options: configuration.stateMachine)
+            machine = try InvocationStateMachine(
+                contentType: head.headers["content-type"],
+                options: configuration.stateMachine
+            )
         } catch {
             await respond(response, status: 415, text: error.message)
             return

@@ -42,7 +42,9 @@ public struct EndpointService: Service {
         let server = try await endpoint.start(host: host, port: port)
         logger.info(
             "Restate endpoint listening",
-            metadata: ["restate.endpoint.address": "\(host):\(server.port)", "restate.services": "\(endpoint.serviceNames)"]
+            metadata: [
+                "restate.endpoint.address": "\(host):\(server.port)", "restate.services": "\(endpoint.serviceNames)",
+            ]
         )
         // Returns on graceful shutdown; throws when the task is cancelled instead.
         try? await gracefulShutdown()

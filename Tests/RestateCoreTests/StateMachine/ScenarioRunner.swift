@@ -386,7 +386,9 @@ struct ScenarioRunner {
     }
 
     static func failureJSON(_ failure: Failure) -> ScenarioJSON {
-        var object: [String: ScenarioJSON] = ["code": .number(Double(failure.code)), "message": .string(failure.message)]
+        var object: [String: ScenarioJSON] = [
+            "code": .number(Double(failure.code)), "message": .string(failure.message),
+        ]
         if !failure.metadata.isEmpty {
             object["metadata"] = .array(
                 failure.metadata.map { .object(["key": .string($0.key), "value": .string($0.value)]) }

@@ -100,7 +100,7 @@ struct DifferentialTests {
             [
                 DifferentialTests.script, "generate", "--seed", seed, "--count", count, "--version", String(version),
                 "--out", out.path,
-            ],
+            ]
         ]
         var failure = ""
         for arguments in attempts {
