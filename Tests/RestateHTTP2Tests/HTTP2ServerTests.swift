@@ -447,3 +447,120 @@ struct HTTP2ServerFlowControlTests {
         }
     }
 }
+
+@Suite("HTTP2Server handler outcomes and limits", .timeLimit(.minutes(1)))
+struct HTTP2ServerOutcomeTests {
+    enum Outcome: String, CaseIterable, Sendable {
+        case throwBeforeHead
+        case returnWithoutHead
+        case returnWithoutFinish
+
+        var expectedStatus: String {
+            switch self {
+            case .throwBeforeHead: "500"
+            case .returnWithoutHead, .returnWithoutFinish: "200"
+            }
+        }
+    }
+
+    struct Boom: Error {}
+
+    static let outcomeHandler: HTTP2Server.Handler = { head, _, writer in
+        switch Outcome(rawValue: String(head.path.dropFirst())) {
+        case .throwBeforeHead, nil: throw Boom()
+        case .returnWithoutHead: return
+        case .returnWithoutFinish:
+            try await writer.writeHead(status: 200)
+            try await writer.write(ByteBuffer(string: "partial"))
+        }
+    }
+
+    @Test("what the peer sees when the handler does not finish normally (h2)", arguments: Outcome.allCases)
+    func outcomeOverH2(_ outcome: Outcome) async throws {
+        try await withServer(handler: Self.outcomeHandler) { server in
+            let client = try await H2TestClient.connect(port: server.port)
+            defer { Task { await client.close() } }
+            let stream = try await client.openStream()
+            try await stream.executeThenClose { inbound, outbound in
+                try await outbound.write(
+                    .headers(
+                        .init(
+                            headers: H2TestClient.requestHeaders(method: "GET", path: "/\(outcome.rawValue)"),
+                            endStream: true
+                        )
+                    )
+                )
+                var frames = inbound.makeAsyncIterator()
+                let head = try await frames.next()
+                #expect(head?.status == outcome.expectedStatus)
+                var ended = head?.endsStream ?? false
+                while let frame = try await frames.next() { ended = ended || frame.endsStream }
+                #expect(ended)
+            }
+        }
+    }
+
+    @Test("what the peer sees when the handler does not finish normally (HTTP/1.1)", arguments: Outcome.allCases)
+    func outcomeOverHTTP1(_ outcome: Outcome) async throws {
+        try await withServer(handler: Self.outcomeHandler) { server in
+            let request = "GET /\(outcome.rawValue) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let response = String(
+                decoding: try await rawExchange(port: server.port, send: Array(request.utf8)),
+                as: UTF8.self
+            )
+            #expect(response.hasPrefix("HTTP/1.1 \(outcome.expectedStatus)"), "\(response)")
+        }
+    }
+
+    @Test("a handler that throws after the head resets the stream")
+    func throwAfterHeadResets() async throws {
+        try await withServer(handler: { _, _, writer in
+            try await writer.writeHead(status: 200)
+            try await writer.write(ByteBuffer(string: "partial"))
+            throw Boom()
+        }) { server in
+            let client = try await H2TestClient.connect(port: server.port)
+            defer { Task { await client.close() } }
+            let stream = try await client.openStream()
+            let sawReset: Bool = try await stream.executeThenClose { inbound, outbound in
+                try await outbound.write(
+                    .headers(.init(headers: H2TestClient.requestHeaders(method: "GET", path: "/x"), endStream: true))
+                )
+                do {
+                    for try await frame in inbound {
+                        if case .rstStream(let code) = frame { return code == .internalError }
+                        if frame.endsStream { return false }
+                    }
+                    return false
+                } catch {
+                    return true  // nio-http2 surfaces the reset as a stream error
+                }
+            }
+            #expect(sawReset)
+        }
+    }
+
+    @Test("connections beyond the limit are closed on accept")
+    func connectionLimit() async throws {
+        let configuration = HTTP2Server.Configuration(maxConnections: 1)
+        try await withServer(configuration: configuration, handler: echoHandler) { server in
+            let first = try await H2TestClient.connect(port: server.port)
+            try await first.ping()  // admitted and served
+            let second = try await rawExchange(port: server.port, send: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            #expect(second.isEmpty)
+            try await first.ping()  // the first one is unaffected
+            await first.close()
+        }
+    }
+
+    @Test("an idle HTTP/2 connection gets GOAWAY and is closed")
+    func idleHTTP2Connection() async throws {
+        let configuration = HTTP2Server.Configuration(idleTimeout: .milliseconds(200))
+        try await withServer(configuration: configuration, handler: echoHandler) { server in
+            let client = try await H2TestClient.connect(port: server.port)
+            try await client.ping()
+            try await client.goAway.get()
+            try await client.channel.closeFuture.get()
+        }
+    }
+}
