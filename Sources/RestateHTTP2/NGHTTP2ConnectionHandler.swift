@@ -390,7 +390,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
                     session,
                     UInt8(NGHTTP2_FLAG_NONE.rawValue),
                     streamID,
-                    NGHTTP2_REFUSED_STREAM.rawValue
+                    NGHTTP2_CANCEL.rawValue
                 )
             }
             stream.handlerDone = true
