@@ -417,6 +417,29 @@ struct HTTP2ServerFlowControlTests {
         await client.close()
     }
 
+    @Test("graceful shutdown completes an in-flight HTTP/1.1 request, then closes the keep-alive connection")
+    func gracefulShutdownHTTP1() async throws {
+        let started = Signal()
+        let release = Signal()
+        let server = try await HTTP2Server.bind(host: "127.0.0.1", port: 0) { _, _, writer in
+            started.fire()
+            await release.wait()
+            try await writer.writeHead(status: 200)
+            try await writer.write(ByteBuffer(string: "drained"))
+            try await writer.finish()
+        }
+        // Keep-alive: only the server's shutdown ends this exchange.
+        async let response = rawExchange(port: server.port, send: Array("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        await started.wait()
+        async let shutdown: Void = server.shutdown(gracePeriod: .seconds(30))
+        release.fire()
+        let text = String(decoding: try await response, as: UTF8.self)
+        await shutdown
+        #expect(text.hasPrefix("HTTP/1.1 200 OK"), "\(text)")
+        #expect(text.contains("drained"))
+        #expect(server.connectionCount == 0)
+    }
+
     @Test("HTTP/1.1 streams the response while the request body is still arriving")
     func http1Streaming() async throws {
         try await withServer(handler: echoHandler) { server in
