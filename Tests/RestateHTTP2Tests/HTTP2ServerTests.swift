@@ -23,7 +23,10 @@ struct HTTP2ServerTests {
         }
     }
 
-    @Test("POST echo of 300 KiB over h2c (nghttp)", .enabled(if: Tools.nghttp != nil, "nghttp not installed"))
+    @Test(
+        "POST echo of 300 KiB over h2c (nghttp)",
+        .enabled(if: Tools.nghttp != nil, "nghttp not installed (apt nghttp2-client)")
+    )
     func postEchoOverH2() async throws {
         let payload = (0..<300 * 1024).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
         let file = try temporaryFile(payload)
@@ -41,7 +44,10 @@ struct HTTP2ServerTests {
         }
     }
 
-    @Test("500 requests over 4 connections (h2load)", .enabled(if: Tools.h2load != nil, "h2load not installed"))
+    @Test(
+        "500 requests over 4 connections (h2load)",
+        .enabled(if: Tools.h2load != nil, "h2load not installed (apt nghttp2-client)")
+    )
     func manyConcurrentStreams() async throws {
         let served = NIOLockedValueBox(0)
         try await withServer(handler: { head, body, writer in
@@ -62,7 +68,10 @@ struct HTTP2ServerTests {
         #expect(served.withLockedValue { $0 } == 500)
     }
 
-    @Test("an oversized header block gets 431 and the next request is served", .enabled(if: Tools.nghttp != nil))
+    @Test(
+        "an oversized header block gets 431 and the next request is served",
+        .enabled(if: Tools.nghttp != nil, "nghttp not installed (apt nghttp2-client)")
+    )
     func oversizedHeaders() async throws {
         let invoked = NIOLockedValueBox(0)
         let configuration = HTTP2Server.Configuration(maxHeaderListSize: 4096)
@@ -87,7 +96,10 @@ struct HTTP2ServerTests {
         }
     }
 
-    @Test("a body over the limit gets 413 (h2)", .enabled(if: Tools.nghttp != nil))
+    @Test(
+        "a body over the limit gets 413 (h2)",
+        .enabled(if: Tools.nghttp != nil, "nghttp not installed (apt nghttp2-client)")
+    )
     func oversizedBodyH2() async throws {
         let file = try temporaryFile([UInt8](repeating: 7, count: 50_000))
         defer { try? FileManager.default.removeItem(at: file) }
@@ -561,6 +573,40 @@ struct HTTP2ServerOutcomeTests {
             }
             #expect(sawReset)
         }
+    }
+
+    @Test("a streamed body (no content-length) over the limit gets 413 and fails the handler's body")
+    func oversizedStreamedBody() async throws {
+        let outcome = NIOLockedValueBox<String?>(nil)
+        let done = Signal()
+        let configuration = HTTP2Server.Configuration(maxRequestBodySize: 10_000)
+        try await withServer(
+            configuration: configuration,
+            handler: { _, body, _ in
+                defer { done.fire() }
+                do {
+                    for try await _ in body {}
+                    outcome.withLockedValue { $0 = "ended" }
+                } catch {
+                    outcome.withLockedValue { $0 = "\(error)" }
+                    throw error
+                }
+            }
+        ) { server in
+            let client = try await H2TestClient.connect(port: server.port)
+            defer { Task { await client.close() } }
+            let stream = try await client.openStream()
+            try await stream.executeThenClose { inbound, outbound in
+                try await outbound.write(.headers(.init(headers: H2TestClient.requestHeaders(path: "/up"))))
+                for _ in 0..<4 {
+                    try await outbound.write(.data(.init(data: .byteBuffer(ByteBuffer(repeating: 1, count: 4096)))))
+                }
+                var frames = inbound.makeAsyncIterator()
+                #expect(try await frames.next()?.status == "413")
+            }
+            await done.wait()
+        }
+        #expect(outcome.withLockedValue { $0 } == "\(HTTPStreamError.requestBodyTooLarge)")
     }
 
     @Test("connections beyond the limit are closed on accept")
