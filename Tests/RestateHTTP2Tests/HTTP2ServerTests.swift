@@ -644,3 +644,49 @@ struct HTTP2ServerOutcomeTests {
         }
     }
 }
+
+@Suite("HTTP2Server against malformed HTTP/2", .timeLimit(.minutes(1)))
+struct HTTP2ServerMalformedInputTests {
+    static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+    static let emptySettings: [UInt8] = [0, 0, 0, 0x4, 0, 0, 0, 0, 0]
+
+    /// Frame header: 24-bit length, type, flags, 31-bit stream id.
+    static func frame(type: UInt8, flags: UInt8 = 0, stream: UInt32, payload: [UInt8]) -> [UInt8] {
+        let length = payload.count
+        return [UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF), type, flags]
+            + [UInt8(stream >> 24 & 0x7F), UInt8(stream >> 16 & 0xFF), UInt8(stream >> 8 & 0xFF), UInt8(stream & 0xFF)]
+            + payload
+    }
+
+    static let cases: [(String, [UInt8])] = [
+        ("DATA on stream 0", frame(type: 0x0, stream: 0, payload: [1, 2, 3])),
+        ("CONTINUATION without HEADERS", frame(type: 0x9, flags: 0x4, stream: 1, payload: [0x82])),
+        ("undecodable HPACK", frame(type: 0x1, flags: 0x5, stream: 1, payload: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF])),
+        ("even (server-initiated) stream id", frame(type: 0x1, flags: 0x5, stream: 2, payload: [0x82, 0x84, 0x86])),
+        ("frame over SETTINGS_MAX_FRAME_SIZE", [0x10, 0, 0, 0x0, 0, 0, 0, 0, 1] + [UInt8](repeating: 0, count: 64)),
+        ("WINDOW_UPDATE of zero", frame(type: 0x8, stream: 0, payload: [0, 0, 0, 0])),
+        (
+            "pseudo-random bytes",
+            (0..<4096).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
+        ),
+    ]
+
+    @Test("a protocol error gets GOAWAY and a close; the next connection is served", arguments: Self.cases)
+    func malformed(_ name: String, _ bytes: [UInt8]) async throws {
+        try await withServer(handler: echoHandler) { server in
+            let received = try await rawExchange(port: server.port, send: Self.preface + Self.emptySettings + bytes)
+            #expect(frameTypes(in: received).contains(0x7), "\(name): no GOAWAY in \(received.prefix(80))")
+
+            let client = try await H2TestClient.connect(port: server.port)
+            defer { Task { await client.close() } }
+            let stream = try await client.openStream()
+            try await stream.executeThenClose { inbound, outbound in
+                try await outbound.write(
+                    .headers(.init(headers: H2TestClient.requestHeaders(method: "GET", path: "/next"), endStream: true))
+                )
+                var frames = inbound.makeAsyncIterator()
+                #expect(try await frames.next()?.status == "200")
+            }
+        }
+    }
+}
