@@ -47,6 +47,7 @@ let package = Package(
             name: "RestateHTTP2",
             dependencies: [
                 "CNghttp2",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -56,6 +57,7 @@ let package = Package(
             name: "RestateHTTP2Tests",
             dependencies: [
                 "RestateHTTP2",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -299,6 +299,11 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         case .finished:
             continuation.resume(throwing: HTTPStreamError.alreadyFinished)
         case .streaming:
+            // An empty chunk would read as the end of a chunked body.
+            guard buffer.readableBytes > 0 else {
+                continuation.resume()
+                return
+            }
             context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             self.scheduleFlush()
             if context.channel.isWritable {

@@ -340,6 +340,12 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
             self.respondWithoutBody(stream, status: 400)
             return
         }
+        if let length = stream.headers["content-length"].flatMap(Int.init),
+            length > self.configuration.maxRequestBodySize
+        {
+            self.respondWithoutBody(stream, status: 413)
+            return
+        }
         let head = RequestHead(
             method: method,
             path: path,
@@ -390,7 +396,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
                     session,
                     UInt8(NGHTTP2_FLAG_NONE.rawValue),
                     streamID,
-                    NGHTTP2_REFUSED_STREAM.rawValue
+                    NGHTTP2_CANCEL.rawValue
                 )
             }
             stream.handlerDone = true

@@ -1,5 +1,5 @@
+import NIOConcurrencyHelpers
 public import NIOCore
-import Synchronization
 
 /// The body of a request, as an asynchronous sequence of chunks that ends with the request.
 ///
@@ -83,7 +83,7 @@ final class BodyStorage: Sendable {
         var discarding = false
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     /// Called (from any thread) with the size of each chunk the consumer took.
     private let onConsume: @Sendable (Int) -> Void
 
@@ -99,7 +99,7 @@ final class BodyStorage: Sendable {
             case buffered
             case handOver(CheckedContinuation<ByteBuffer?, any Error>)
         }
-        let outcome: Outcome = self.state.withLock { state in
+        let outcome: Outcome = self.state.withLockedValue { state in
             if state.discarding || state.end != nil { return .dropped }
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -135,7 +135,7 @@ final class BodyStorage: Sendable {
     }
 
     private func end(_ end: End, cancelling task: Task<Void, Never>? = nil) {
-        let waiter: CheckedContinuation<ByteBuffer?, any Error>? = self.state.withLock { state in
+        let waiter: CheckedContinuation<ByteBuffer?, any Error>? = self.state.withLockedValue { state in
             guard state.end == nil else { return nil }
             state.end = end
             if case .failed = end { state.chunks.removeAll() }
@@ -152,7 +152,7 @@ final class BodyStorage: Sendable {
     /// Transport: the handler is gone. Returns the bytes buffered but never consumed, which the
     /// caller must give back to flow control.
     func discard() -> Int {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             state.discarding = true
             var bytes = 0
             while let chunk = state.chunks.popFirst() { bytes += chunk.readableBytes }
@@ -167,7 +167,7 @@ final class BodyStorage: Sendable {
             case error(any Error)
             case wait
         }
-        let immediate: Immediate = self.state.withLock { state in
+        let immediate: Immediate = self.state.withLockedValue { state in
             if let chunk = state.chunks.popFirst() { return .chunk(chunk) }
             switch state.end {
             case .finished: return .end
@@ -194,7 +194,7 @@ final class BodyStorage: Sendable {
                     case end
                     case error(any Error)
                 }
-                let action: Action = self.state.withLock { state in
+                let action: Action = self.state.withLockedValue { state in
                     if let chunk = state.chunks.popFirst() { return .chunk(chunk) }
                     switch state.end {
                     case .finished: return .end
@@ -215,7 +215,7 @@ final class BodyStorage: Sendable {
                 }
             }
         } onCancel: {
-            let waiter = self.state.withLock { state in
+            let waiter = self.state.withLockedValue { state in
                 defer { state.waiter = nil }
                 return state.waiter
             }

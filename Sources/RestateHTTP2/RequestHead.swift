@@ -97,14 +97,12 @@ public struct HeaderFields: Sendable, Hashable, RandomAccessCollection, Expressi
 
     /// The value of the first field called `name` (case-insensitive), or `nil`.
     public subscript(name: String) -> String? {
-        self.fields.first { $0.name.utf8.count == name.utf8.count && $0.name.lowercased() == name.lowercased() }?
-            .value
+        self.fields.first { asciiCaseInsensitiveEquals($0.name, name) }?.value
     }
 
     /// All values of the fields called `name` (case-insensitive), in order.
     public func values(for name: String) -> [String] {
-        let lowered = name.lowercased()
-        return self.fields.filter { $0.name.lowercased() == lowered }.map(\.value)
+        self.fields.filter { asciiCaseInsensitiveEquals($0.name, name) }.map(\.value)
     }
 
     /// Appends a field.
@@ -118,9 +116,11 @@ public struct HeaderFields: Sendable, Hashable, RandomAccessCollection, Expressi
     }
 }
 
-extension HeaderFields.Field {
-    /// The field's size as HTTP/2 counts it against `SETTINGS_MAX_HEADER_LIST_SIZE` (RFC 9113 §6.5.2).
-    var http2Size: Int { self.name.utf8.count + self.value.utf8.count + 32 }
+/// Header names are ASCII tokens; comparing bytes avoids lowercasing (and allocating) per lookup.
+private func asciiCaseInsensitiveEquals(_ lhs: String, _ rhs: String) -> Bool {
+    lhs.utf8.elementsEqual(rhs.utf8) {
+        ($0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0) == ($1 >= 65 && $1 <= 90 ? $1 | 0x20 : $1)
+    }
 }
 
 /// Why a request body or a response writer failed.

@@ -1,5 +1,5 @@
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// Server-wide bookkeeping shared by all event loops: open connections (for the connection limit
 /// and for shutdown) and running handler tasks (so that shutdown can wait for them).
@@ -19,7 +19,7 @@ final class ServerTracker: Sendable {
         }
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let maxConnections: Int
 
     init(maxConnections: Int) {
@@ -28,14 +28,14 @@ final class ServerTracker: Sendable {
 
     /// Registers a new connection; `false` means it must be closed (limit reached or shutting down).
     func admit(_ channel: any Channel) -> Bool {
-        let admitted = self.state.withLock { state in
+        let admitted = self.state.withLockedValue { state in
             guard !state.shuttingDown, state.connections.count < self.maxConnections else { return false }
             state.connections[ObjectIdentifier(channel)] = channel
             return true
         }
         guard admitted else { return false }
         channel.closeFuture.whenComplete { _ in
-            let waiters = self.state.withLock { state in
+            let waiters = self.state.withLockedValue { state in
                 state.connections[ObjectIdentifier(channel)] = nil
                 return state.takeWaitersIfIdle()
             }
@@ -44,13 +44,13 @@ final class ServerTracker: Sendable {
         return true
     }
 
-    var connectionCount: Int { self.state.withLock { $0.connections.count } }
+    var connectionCount: Int { self.state.withLockedValue { $0.connections.count } }
 
     func spawn(_ operation: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
-        self.state.withLock { $0.tasks += 1 }
+        self.state.withLockedValue { $0.tasks += 1 }
         return Task {
             await operation()
-            let waiters = self.state.withLock { state in
+            let waiters = self.state.withLockedValue { state in
                 state.tasks -= 1
                 return state.takeWaitersIfIdle()
             }
@@ -60,18 +60,18 @@ final class ServerTracker: Sendable {
 
     /// Refuses new connections from now on and returns the open ones.
     func beginShutdown() -> [any Channel] {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             state.shuttingDown = true
             return Array(state.connections.values)
         }
     }
 
-    var openConnections: [any Channel] { self.state.withLock { Array($0.connections.values) } }
+    var openConnections: [any Channel] { self.state.withLockedValue { Array($0.connections.values) } }
 
     /// Returns once no connection is open and no handler task runs.
     func waitUntilIdle() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let idle = self.state.withLock { state in
+            let idle = self.state.withLockedValue { state in
                 if state.isIdle { return true }
                 state.idleWaiters.append(continuation)
                 return false

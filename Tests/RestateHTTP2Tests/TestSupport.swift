@@ -1,10 +1,10 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
 import NIOPosix
 import RestateHTTP2
-import Synchronization
 
 /// Command-line clients from nghttp2 (apt `nghttp2-client`), found on `PATH`.
 enum Tools {
@@ -103,10 +103,10 @@ let echoHandler: HTTP2Server.Handler = { head, body, writer in
 
 /// A one-shot signal a test can await and a handler can fire (or the other way round).
 final class Signal: Sendable {
-    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let state = NIOLockedValueBox<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     func fire() {
-        let waiters = self.state.withLock { state in
+        let waiters = self.state.withLockedValue { state in
             state.fired = true
             defer { state.waiters = [] }
             return state.waiters
@@ -116,7 +116,7 @@ final class Signal: Sendable {
 
     func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let fired = self.state.withLock { state in
+            let fired = self.state.withLockedValue { state in
                 if !state.fired { state.waiters.append(continuation) }
                 return state.fired
             }
@@ -217,12 +217,12 @@ struct H2TestClient: Sendable {
 }
 
 final class ByteCount: Sendable {
-    private let bytes = Mutex(0)
+    private let bytes = NIOLockedValueBox(0)
 
-    var value: Int { self.bytes.withLock { $0 } }
+    var value: Int { self.bytes.withLockedValue { $0 } }
 
     func add(_ count: Int) {
-        self.bytes.withLock { $0 += count }
+        self.bytes.withLockedValue { $0 += count }
     }
 }
 
@@ -250,14 +250,14 @@ final class FrameSniffer: Sendable {
         var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// WINDOW_UPDATE frames on streams other than 0.
-    var streamWindowUpdates: Int { self.state.withLock { $0.streamWindowUpdates } }
-    var pingAcks: Int { self.state.withLock { $0.pingAcks } }
+    var streamWindowUpdates: Int { self.state.withLockedValue { $0.streamWindowUpdates } }
+    var pingAcks: Int { self.state.withLockedValue { $0.pingAcks } }
 
     func saw(type: UInt8, flags: UInt8, streamID: UInt32) {
-        let ready: [CheckedContinuation<Void, Never>] = self.state.withLock { state in
+        let ready: [CheckedContinuation<Void, Never>] = self.state.withLockedValue { state in
             if type == 0x8 && streamID != 0 { state.streamWindowUpdates += 1 }
             guard type == 0x6 && flags & 0x1 != 0 else { return [] }
             state.pingAcks += 1
@@ -271,7 +271,7 @@ final class FrameSniffer: Sendable {
 
     func waitForPingAcks(_ count: Int) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = self.state.withLock { state in
+            let done = self.state.withLockedValue { state in
                 if state.pingAcks >= count { return true }
                 state.waiters.append((count, continuation))
                 return false
