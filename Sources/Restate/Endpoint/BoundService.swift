@@ -6,6 +6,7 @@ import Synchronization
 /// instance a handler runs on.
 struct BoundService: Sendable {
     struct Handler: Sendable {
+        var service: String
         var name: String
         var kind: HandlerKind?
         var options: HandlerOptions
@@ -31,6 +32,7 @@ struct BoundService: Sendable {
         for handler in descriptor.handlers {
             let body = handler.body
             handlers[handler.name] = Handler(
+                service: descriptor.name,
                 name: handler.name,
                 kind: handler.kind,
                 options: handler.options,

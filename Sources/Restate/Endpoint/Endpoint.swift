@@ -26,6 +26,9 @@ public struct Endpoint: Sendable {
         public var shardCount: Int
         /// Instances kept per shard before the least recently created is dropped.
         public var instancesPerShard: Int
+        /// Invocation attempts running at once per shard; more are refused with 503 (Restate
+        /// retries them), so a burst never grows memory without bound.
+        public var maxInFlightPerShard: Int
         /// Forces request/response mode in the manifest even on HTTP/2.
         public var requestResponseOnly: Bool
         /// Options of the invocation state machine.
@@ -38,6 +41,7 @@ public struct Endpoint: Sendable {
             maximumMessageSize: Int = FrameDecoder.defaultMaximumMessageSize,
             shardCount: Int = ProcessInfo.processInfo.activeProcessorCount,
             instancesPerShard: Int = 10_000,
+            maxInFlightPerShard: Int = 4_096,
             requestResponseOnly: Bool = false,
             stateMachine: InvocationStateMachine.Options = .init(),
             http: HTTP2Server.Configuration = .defaults
@@ -46,6 +50,7 @@ public struct Endpoint: Sendable {
             self.maximumMessageSize = maximumMessageSize
             self.shardCount = shardCount
             self.instancesPerShard = instancesPerShard
+            self.maxInFlightPerShard = maxInFlightPerShard
             self.requestResponseOnly = requestResponseOnly
             self.stateMachine = stateMachine
             self.http = http

@@ -1,7 +1,9 @@
 import Foundation
+import Metrics
 import NIOCore
 import RestateCore
 import RestateHTTP2
+import Synchronization
 
 /// Answers Restate's requests: discovery, health, and invocations.
 ///
@@ -12,6 +14,7 @@ public final class EndpointHandler: Sendable {
     let serviceOrder: [String]
     let configuration: Endpoint.Configuration
     let identity: RequestIdentityVerifier
+    let dispatcher: Dispatcher
 
     init(services: [BoundService], configuration: Endpoint.Configuration) throws {
         var byName: [String: BoundService] = [:]
@@ -20,6 +23,10 @@ public final class EndpointHandler: Sendable {
         self.serviceOrder = services.map(\.name)
         self.configuration = configuration
         self.identity = try RequestIdentityVerifier(keys: configuration.identityKeys)
+        self.dispatcher = Dispatcher(
+            shardCount: configuration.shardCount,
+            capacityPerShard: configuration.maxInFlightPerShard
+        )
     }
 
     /// Serves one request.
@@ -72,7 +79,46 @@ public final class EndpointHandler: Sendable {
             await respond(response, status: 415, text: error.message)
             return
         }
-        await invoke(handler, machine: machine, body: body, response: response)
+        await dispatch(machine: machine, invocationID: head.headers["x-restate-invocation-id"]) {
+            [self] machine in
+            await invoke(handler, machine: machine, body: body, response: response)
+        } rejected: {
+            await respond(response, status: 503, text: "Endpoint busy: too many invocations in flight; retry later")
+        }
+    }
+
+    /// Runs an attempt in its own task once the dispatcher admits it, so that a newer attempt of
+    /// the same invocation can cancel it, and so that a reset stream cancels it too.
+    private func dispatch(
+        machine: InvocationStateMachine,
+        invocationID: String?,
+        run: @escaping @Sendable (InvocationStateMachine) async -> Void,
+        rejected: () async -> Void
+    ) async {
+        let slot = Mutex<(task: Task<Void, Never>?, cancelled: Bool)>((nil, false))
+        let cancel: @Sendable () -> Void = {
+            let task = slot.withLock { slot in
+                slot.cancelled = true
+                return slot.task
+            }
+            task?.cancel()
+        }
+        guard let ticket = await dispatcher.admit(invocationID: invocationID, cancel: cancel) else {
+            await rejected()
+            return
+        }
+        defer { dispatcher.release(ticket) }
+        let task = Task { await run(machine) }
+        let cancelledEarly = slot.withLock { slot in
+            slot.task = task
+            return slot.cancelled
+        }
+        if cancelledEarly { task.cancel() }
+        await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            cancel()
+        }
     }
 
     // MARK: Invocations
@@ -116,18 +162,32 @@ public final class EndpointHandler: Sendable {
         }
     }
 
+    /// How an attempt ended, for metrics.
+    enum Outcome: String {
+        case succeeded, failed, suspended, retrying, aborted
+    }
+
     private func run(_ handler: BoundService.Handler, invocation: Invocation) async {
-        defer { invocation.cancelRuns() }
+        let started = ContinuousClock.now
+        let outcome = await execute(handler, invocation: invocation)
+        invocation.cancelRuns()
+        let dimensions = [("service", handler.service), ("handler", handler.name), ("outcome", outcome.rawValue)]
+        Counter(label: "restate.invocations", dimensions: dimensions).increment()
+        Metrics.Timer(label: "restate.invocation.duration", dimensions: dimensions)
+            .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+    }
+
+    private func execute(_ handler: BoundService.Handler, invocation: Invocation) async -> Outcome {
         do {
             try await invocation.waitUntilReady()
         } catch {
-            return  // the state machine wrote the error
+            return .aborted  // the state machine wrote the error, or the stream went away
         }
         let input: InvocationStateMachine.Input
         do {
             input = try invocation.start()
         } catch {
-            return
+            return .aborted
         }
         do {
             let output = try await handler.run(input.key, invocation, input.body)
@@ -135,17 +195,29 @@ public final class EndpointHandler: Sendable {
                 try machine.writeOutput(.success(output))
                 try machine.end()
             }
+            return .succeeded
         } catch let error as TerminalError {
-            try? invocation.machineCall { machine in
-                try machine.writeOutput(.failure(Failure(error)))
-                try machine.end()
+            do {
+                try invocation.machineCall { machine in
+                    try machine.writeOutput(.failure(Failure(error)))
+                    try machine.end()
+                }
+                return .failed
+            } catch {
+                return .aborted
             }
         } catch is Suspended {
+            return .suspended
         } catch is InvocationAttemptError {
+            return .retrying
         } catch let error as RetryableError {
             invocation.fail(code: error.code, message: error.message, retryAfter: error.retryAfter)
+            return .retrying
+        } catch is CancellationError {
+            return .aborted
         } catch {
             invocation.fail(code: 500, message: String(describing: error), retryAfter: nil)
+            return .retrying
         }
     }
 
