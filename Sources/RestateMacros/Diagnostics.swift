@@ -28,8 +28,8 @@ struct RestateDiagnostic: DiagnosticMessage, Error {
     static func mustBeActor(macro: MacroKind, found: String) -> Self {
         Self(
             "mustBeActor",
-            "'@\(macro.attributeName)' requires an actor, not a \(found), because the instances of a keyed "
-                + "\(macro.noun) are isolated per key and their exclusive handlers must not race"
+            "'@\(macro.attributeName)' requires an actor, not a \(found), because the endpoint keeps one instance "
+                + "per \(macro == .workflow ? "workflow ID" : "key") and concurrent handlers must not race on it"
         )
     }
 

@@ -45,19 +45,19 @@ struct Parser {
         let (name, options) = nameAndOptions(arguments, default: header.name.text)
         let access = accessLevel(declaration.modifiers)
 
-        var handlers: [HandlerModel] = []
-        var handlerNodes: [(HandlerModel, FunctionDeclSyntax)] = []
+        // Every method taking a context, including those that break a rule, so that one broken
+        // handler does not also count as a missing one.
+        var handlers: [(HandlerModel, FunctionDeclSyntax)] = []
         for member in declaration.memberBlock.members {
             guard let function = member.decl.as(FunctionDeclSyntax.self),
                 let handler = parseHandler(function)
             else { continue }
-            handlers.append(handler)
-            handlerNodes.append((handler, function))
+            handlers.append((handler, function))
         }
-        checkDuplicates(handlerNodes)
+        checkDuplicates(handlers)
         if kind == .workflow {
-            checkWorkflow(handlerNodes, typeName: header.name)
-        } else if handlers.isEmpty {
+            checkWorkflow(handlers, typeName: header.name)
+        } else if handlers.isEmpty, !hasErrors {
             diagnose(Syntax(header.name), .noHandlers(macro: kind))
         }
 
@@ -68,7 +68,7 @@ struct Parser {
             access: access,
             documentation: documentation(declaration.leadingTrivia),
             options: options,
-            handlers: handlers,
+            handlers: handlers.map(\.0),
             isDefaultInitializable: hasVisibleDefaultInit(declaration, access: access)
         )
     }
@@ -147,7 +147,7 @@ struct Parser {
     // MARK: Handlers
 
     /// The handler `function` defines, or `nil` when it is not a handler (its first parameter is not
-    /// a context) or breaks a rule that makes it unusable.
+    /// a context). A handler that breaks a rule is returned too, after its diagnostics.
     private mutating func parseHandler(_ function: FunctionDeclSyntax) -> HandlerModel? {
         let markers = function.attributes.compactMap { $0.as(AttributeSyntax.self) }.filter {
             ["Handler", "Shared", "Exclusive"].contains(Self.markerName($0))
@@ -163,7 +163,6 @@ struct Parser {
         }
 
         let methodName = function.name.text
-        var usable = true
 
         // Name and options.
         var name = methodName
@@ -196,11 +195,9 @@ struct Parser {
                     )
                 ]
             )
-            usable = false
         }
         if let generics = function.genericParameterClause {
             diagnose(Syntax(generics), .genericHandler(methodName))
-            usable = false
         }
         let effects = function.signature.effectSpecifiers
         if effects?.asyncSpecifier == nil {
@@ -219,7 +216,6 @@ struct Parser {
                     )
                 ]
             )
-            usable = false
         }
 
         // The input.
@@ -227,17 +223,14 @@ struct Parser {
         var input: HandlerModel.Input?
         if inputs.count > 1 {
             diagnose(Syntax(inputs[inputs.startIndex + 1]), .tooManyInputs(methodName, count: inputs.count))
-            usable = false
         } else if let parameter = inputs.first {
             if let attributed = parameter.type.as(AttributedTypeSyntax.self),
                 attributed.specifiers.contains(where: { $0.trimmedDescription == "inout" })
             {
                 diagnose(Syntax(parameter.type), .inoutInput(methodName))
-                usable = false
             }
             if let ellipsis = parameter.ellipsis {
                 diagnose(Syntax(ellipsis), .variadicInput(methodName))
-                usable = false
             }
             let label = parameter.firstName.text
             input = HandlerModel.Input(label: label == "_" ? nil : label, type: parameter.type.trimmedDescription)
@@ -250,27 +243,23 @@ struct Parser {
                 .contextMismatch(found: context, macro: kind),
                 fixIts: [replaceContext(contextParameter.type, with: context.counterpart(in: kind))]
             )
-            usable = false
         } else {
             for marker in markers {
                 switch Self.markerName(marker) {
                 case "Shared" where kind == .service, "Exclusive" where kind != .virtualObject:
                     diagnose(Syntax(marker), .markerInWrongKind(Self.markerName(marker), macro: kind))
-                    usable = false
                 case "Shared" where !context.isShared:
                     diagnose(
                         Syntax(marker),
                         .sharedOnWritableContext(context),
                         fixIts: [replaceContext(contextParameter.type, with: context.shared)]
                     )
-                    usable = false
                 case "Exclusive" where context.isShared:
                     diagnose(
                         Syntax(marker),
                         .exclusiveOnSharedContext(context),
                         fixIts: [replaceContext(contextParameter.type, with: .object)]
                     )
-                    usable = false
                 default:
                     break
                 }
@@ -278,14 +267,11 @@ struct Parser {
         }
         if context == .workflow, let argument = optionNodes["idempotencyRetention"] {
             diagnose(Syntax(argument), .idempotencyRetentionOnRun)
-            usable = false
         }
         if context != .workflow, let argument = optionNodes["workflowRetention"] {
             diagnose(Syntax(argument), .workflowRetentionOffRun)
-            usable = false
         }
 
-        guard usable else { return nil }
         let contextLabel = contextParameter.firstName.text
         var output = function.signature.returnClause?.type.trimmedDescription
         if output == "Void" || output == "()" { output = nil }

@@ -145,7 +145,7 @@ struct Renderer {
         return """
             /// Sends a one-way message to `\(handler.name)`, after `delay` if given.
             @discardableResult
-            \(methodAccess(handler))func \(handler.methodName)(\(input)delay: Duration? = nil, options: Restate.CallOptions = .init()) throws -> Restate.InvocationHandle {
+            \(methodAccess(handler))func \(handler.methodName)(\(input)delay: Swift.Duration? = nil, options: Restate.CallOptions = .init()) throws -> Restate.InvocationHandle {
                 try context.send(\(target(handler)), \(passInput)delay: delay, options: options)
             }
             """
