@@ -32,8 +32,12 @@
 ///   - retryPolicy: How Restate retries failed attempts.
 @attached(
     extension,
-    conformances: RestateService, DefaultInitializable, ServiceClientProviding,
-    names: named(restateDescriptor), named(Client), named(client)
+    conformances: RestateService,
+    DefaultInitializable,
+    ServiceClientProviding,
+    names: named(restateDescriptor),
+    named(Client),
+    named(client)
 )
 public macro Service(
     name: String? = nil,
@@ -73,8 +77,12 @@ public macro Service(
 /// The parameters are those of ``Service(name:metadata:inactivityTimeout:abortTimeout:journalRetention:idempotencyRetention:enableLazyState:ingressPrivate:retryPolicy:)``.
 @attached(
     extension,
-    conformances: RestateService, DefaultInitializable, ObjectClientProviding,
-    names: named(restateDescriptor), named(Client), named(client)
+    conformances: RestateService,
+    DefaultInitializable,
+    ObjectClientProviding,
+    names: named(restateDescriptor),
+    named(Client),
+    named(client)
 )
 public macro VirtualObject(
     name: String? = nil,
@@ -105,8 +113,12 @@ public macro VirtualObject(
 /// The parameters are those of ``Service(name:metadata:inactivityTimeout:abortTimeout:journalRetention:idempotencyRetention:enableLazyState:ingressPrivate:retryPolicy:)``.
 @attached(
     extension,
-    conformances: RestateService, DefaultInitializable, WorkflowClientProviding,
-    names: named(restateDescriptor), named(Client), named(client)
+    conformances: RestateService,
+    DefaultInitializable,
+    WorkflowClientProviding,
+    names: named(restateDescriptor),
+    named(Client),
+    named(client)
 )
 public macro Workflow(
     name: String? = nil,

@@ -29,7 +29,12 @@ struct Parser {
         if !kind.allowedTypes.keywords.contains(header.keyword.text) {
             let fixIt = FixIt(
                 message: RestateFixIt("Make '\(header.name.text)' an actor"),
-                changes: [.replace(oldNode: Syntax(header.keyword), newNode: Syntax(header.keyword.with(\.tokenKind, .keyword(.actor))))]
+                changes: [
+                    .replace(
+                        oldNode: Syntax(header.keyword),
+                        newNode: Syntax(header.keyword.with(\.tokenKind, .keyword(.actor)))
+                    )
+                ]
             )
             if kind == .service {
                 diagnose(Syntax(header.keyword), .unsupportedDeclaration(macro: kind), fixIts: [fixIt])
@@ -43,7 +48,7 @@ struct Parser {
 
         let arguments = attribute.arguments?.as(LabeledExprListSyntax.self) ?? []
         let (name, options) = nameAndOptions(arguments, default: header.name.text)
-        let access = accessLevel(declaration.modifiers)
+        let access = Self.accessLevel(declaration.modifiers)
 
         // Every method taking a context, including those that break a rule, so that one broken
         // handler does not also count as a missing one.
@@ -69,7 +74,7 @@ struct Parser {
             documentation: documentation(declaration.leadingTrivia),
             options: options,
             handlers: handlers.map(\.0),
-            isDefaultInitializable: hasVisibleDefaultInit(declaration, access: access)
+            isDefaultInitializable: Self.hasVisibleDefaultInit(declaration, access: access)
         )
     }
 
@@ -133,7 +138,7 @@ struct Parser {
         return rest.allSatisfy { isLetterOrDigit($0) || $0 == "." || $0 == "_" || $0 == "-" }
     }
 
-    private func accessLevel(_ modifiers: DeclModifierListSyntax) -> String? {
+    static func accessLevel(_ modifiers: DeclModifierListSyntax) -> String? {
         for modifier in modifiers {
             switch modifier.name.tokenKind {
             case .keyword(.public), .keyword(.open): return "public"
@@ -284,7 +289,7 @@ struct Parser {
             input: input,
             output: output,
             isThrowing: effects?.throwsClause != nil,
-            access: accessLevel(function.modifiers),
+            access: Self.accessLevel(function.modifiers),
             documentation: documentation(function.leadingTrivia),
             options: options
         )
@@ -358,7 +363,7 @@ struct Parser {
     /// Whether the type visibly has an `init()` at least as visible as the generated conformance
     /// needs: an explicit one, or (for an internal type) the implicit one, which exists when there
     /// are no explicit initializers and every stored property has a default value.
-    func hasVisibleDefaultInit(_ declaration: some DeclGroupSyntax, access: String?) -> Bool {
+    static func hasVisibleDefaultInit(_ declaration: some DeclGroupSyntax, access: String?) -> Bool {
         let members = declaration.memberBlock.members.map(\.decl)
         let initializers = members.compactMap { $0.as(InitializerDeclSyntax.self) }
         if !initializers.isEmpty {
@@ -375,7 +380,8 @@ struct Parser {
             }) {
                 continue
             }
-            for binding in variable.bindings where !Self.hasDefault(binding, isVar: variable.bindingSpecifier.text == "var") {
+            for binding in variable.bindings
+            where !Self.hasDefault(binding, isVar: variable.bindingSpecifier.text == "var") {
                 return false
             }
         }

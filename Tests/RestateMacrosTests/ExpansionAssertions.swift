@@ -38,7 +38,7 @@ func assertExpansion(
         macroSpecs: restateMacros,
         fixedSource: fixedSource,
         failureHandler: { failure in
-            Issue.record(Comment(rawValue: failure.message), sourceLocation: sourceLocation)
+            Issue.record("\(failure.message)", sourceLocation: sourceLocation)
         }
     )
 }
