@@ -6,11 +6,18 @@ let package = Package(
     name: "swift-restate",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "RestateCore", targets: ["RestateCore"])
+        .library(name: "RestateCore", targets: ["RestateCore"]),
+        .library(name: "RestateHTTP2", targets: ["RestateHTTP2"]),
+        .library(name: "Restate", targets: ["Restate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // Test-only: an independent HTTP/2 client for the transport's loopback tests.
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/swiftlang/swift-syntax.git", "602.0.0"..<"604.0.0"),
     ],
     targets: [
@@ -34,6 +41,48 @@ let package = Package(
         .testTarget(
             name: "RestateCoreTests",
             dependencies: ["RestateCore"]
+        ),
+        // The HTTP/2 (h2c, nghttp2) and HTTP/1.1 server transport. Knows nothing of Restate.
+        .target(
+            name: "RestateHTTP2",
+            dependencies: [
+                "CNghttp2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "RestateHTTP2Tests",
+            dependencies: [
+                "RestateHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+            ]
+        ),
+        // The public API: endpoint, contexts, durable futures, service definitions.
+        .target(
+            name: "Restate",
+            dependencies: [
+                "RestateCore",
+                "RestateHTTP2",
+                "RestateMacros",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "RestateTests",
+            dependencies: [
+                "Restate",
+                "RestateCore",
+                "RestateHTTP2",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // `@Service`, `@VirtualObject`, `@Workflow`: descriptors and typed clients from handler methods.
         .macro(

@@ -63,6 +63,20 @@ public struct CallOptions: Sendable, Hashable {
     }
 }
 
+extension CallOptions {
+    func callTarget(_ target: Target) -> InvocationStateMachine.CallTarget {
+        InvocationStateMachine.CallTarget(
+            service: target.service,
+            handler: target.handler,
+            key: target.key,
+            idempotencyKey: idempotencyKey,
+            headers: headers.sorted { $0.key < $1.key }.map { .init(key: $0.key, value: $0.value) },
+            scope: scope,
+            limitKey: limitKey
+        )
+    }
+}
+
 /// The future of a request-response call: the callee's invocation id and its response.
 public struct CallFuture<Output: Sendable>: Sendable {
     /// Completes as soon as Restate has accepted the call.
@@ -128,11 +142,11 @@ public struct RunRetryPolicy: Sendable, Hashable {
     public static let none = RunRetryPolicy(maxAttempts: 1)
 
     var machinePolicy: RetryPolicy {
-        RetryPolicy(
+        .exponential(
             initialInterval: initialInterval,
             factor: factor,
             maxInterval: maxInterval,
-            maxAttempts: maxAttempts,
+            maxAttempts: maxAttempts.map { UInt32(clamping: $0) },
             maxDuration: maxDuration,
             onExhausted: onExhausted == .pause ? .pause : .fail
         )

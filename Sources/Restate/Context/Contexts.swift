@@ -122,8 +122,9 @@ extension ContextProtocol {
         _ body: @escaping @Sendable () async throws -> T
     ) throws -> DurableFuture<T> {
         try ensureOutsideRun()
-        let (handle, replayed) = try invocation.machineCall { try $0.run(name: name) }
-        if !replayed {
+        let run = try invocation.machineCall { try $0.run(name: name) }
+        let handle = run.handle
+        if !run.replayed {
             invocation.registerRun(
                 handle,
                 .init(name: name, policy: retryPolicy) { try JSONCoding.encode(try await body()) }
@@ -140,7 +141,8 @@ extension ContextProtocol {
     /// A durable timer to combine with other futures.
     public func timer(for duration: Duration, name: String? = nil) throws -> DurableFuture<Void> {
         try ensureOutsideRun()
-        let handle = try invocation.machineCall { try $0.sleep(for: duration, name: name) }
+        let now = Invocation.now()
+        let handle = try invocation.machineCall { try $0.sleep(for: duration, now: now, name: name ?? "") }
         return DurableFuture(invocation: invocation, handle: handle) { try $0.checkSuccess() }
     }
 
@@ -157,18 +159,9 @@ extension ContextProtocol {
     ) throws -> CallFuture<Output> {
         try ensureOutsideRun()
         let parameter = try JSONCoding.encode(input)
+        let callTarget = options.callTarget(target)
         let handles = try invocation.machineCall {
-            try $0.call(
-                service: target.service,
-                handler: target.handler,
-                key: target.key,
-                parameter: parameter,
-                headers: options.headers.sorted { $0.key < $1.key },
-                idempotencyKey: options.idempotencyKey,
-                scope: options.scope,
-                limitKey: options.limitKey,
-                name: options.name
-            )
+            try $0.call(callTarget, parameter: parameter, name: options.name ?? "")
         }
         return CallFuture(
             invocationID: DurableFuture(invocation: invocation, handle: handles.invocationID) { try $0.invocationID() },
@@ -189,19 +182,10 @@ extension ContextProtocol {
     ) throws -> InvocationHandle {
         try ensureOutsideRun()
         let parameter = try JSONCoding.encode(input)
+        let callTarget = options.callTarget(target)
+        let invokeTime = delay.map { Invocation.now() + $0 }
         let handle = try invocation.machineCall {
-            try $0.send(
-                service: target.service,
-                handler: target.handler,
-                key: target.key,
-                parameter: parameter,
-                delay: delay,
-                headers: options.headers.sorted { $0.key < $1.key },
-                idempotencyKey: options.idempotencyKey,
-                scope: options.scope,
-                limitKey: options.limitKey,
-                name: options.name
-            )
+            try $0.send(callTarget, parameter: parameter, invokeTime: invokeTime, name: options.name ?? "")
         }
         return InvocationHandle(
             context: invocation,
@@ -234,8 +218,11 @@ extension ContextProtocol {
         id: String, future: DurableFuture<T>
     ) {
         try ensureOutsideRun()
-        let (id, handle) = try invocation.machineCall { try $0.awakeable() }
-        return (id, DurableFuture(invocation: invocation, handle: handle) { try $0.decoded(as: T.self) })
+        let awakeable = try invocation.machineCall { try $0.awakeable() }
+        return (
+            awakeable.id,
+            DurableFuture(invocation: invocation, handle: awakeable.handle) { try $0.decoded(as: T.self) }
+        )
     }
 
     /// Resolves an awakeable created by some invocation.

@@ -108,19 +108,11 @@ public struct DurableFuture<Value: Sendable>: Sendable {
     }
 
     static func timer(_ invocation: Invocation, _ duration: Duration, name: String?) throws -> UnresolvedFuture {
-        .single(try invocation.machineCall { try $0.sleep(for: duration, name: name) })
-    }
-}
-
-extension UnresolvedFuture {
-    /// Every leaf handle of the tree.
-    var handles: [NotificationHandle] {
-        switch self {
-        case .single(let handle): return [handle]
-        case .firstCompleted(let children), .allCompleted(let children), .firstSucceededOrAllFailed(let children),
-            .allSucceededOrFirstFailed(let children):
-            return children.flatMap(\.handles)
-        }
+        .single(
+            try invocation.machineCall {
+                try $0.sleep(for: duration, now: Invocation.now(), name: name ?? "")
+            }
+        )
     }
 }
 
@@ -143,7 +135,7 @@ extension NotificationValue {
 extension TerminalError {
     init(_ failure: Failure) {
         var metadata: [String: String] = [:]
-        for (key, value) in failure.metadata { metadata[key] = value }
+        for entry in failure.metadata { metadata[entry.key] = entry.value }
         self.init(failure.message, code: failure.code, metadata: metadata)
     }
 }

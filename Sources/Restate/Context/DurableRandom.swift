@@ -23,6 +23,6 @@ public struct DurableRandom: RandomNumberGenerator, Sendable {
 
     /// A `Double` in `0..<1`.
     public func double() -> Double {
-        invocation.withRandom { Double($0.next() >> 11) * 0x1.0p-53 }
+        invocation.withRandom { $0.nextDouble() }
     }
 }

@@ -26,6 +26,7 @@ public final class Invocation: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
         var pendingWakeup = false
         var inputError: (any Error)?
+        var request = Request(invocationID: "")
     }
 
     /// A `ctx.run` closure registered while the handler built its future, executed when the
@@ -39,13 +40,56 @@ public final class Invocation: Sendable {
     private let state: Mutex<State>
     private let writer: any InvocationOutputWriter
 
-    /// Metadata of the request that started this invocation; set once the journal is read.
-    public let request: Request
+    /// Metadata of the request that started this invocation.
+    public var request: Request { state.withLock { $0.request } }
 
-    init(machine: consuming InvocationStateMachine, request: Request, writer: any InvocationOutputWriter) {
+    init(machine: consuming InvocationStateMachine, writer: any InvocationOutputWriter) {
         self.state = Mutex(State(machine: machine))
-        self.request = request
         self.writer = writer
+    }
+
+    /// Waits until the state machine has the whole replay journal.
+    ///
+    /// - Throws: when the input ends before the journal is complete or is malformed; the state
+    ///   machine has then written the error.
+    func waitUntilReady() async throws {
+        while true {
+            if try machineCall({ try $0.isReadyToExecute() }) { return }
+            if Task.isCancelled { throw CancellationError() }
+            await waitForProgress()
+        }
+    }
+
+    /// Reads the input command: the handler's payload and the request metadata.
+    func start() throws -> InvocationStateMachine.Input {
+        try state.withLock { state in
+            let input: InvocationStateMachine.Input
+            do {
+                input = try state.machine.input()
+            } catch let error as InvocationError {
+                throw InvocationAttemptError(error)
+            }
+            var headers: [String: String] = [:]
+            for header in input.headers { headers[header.key.lowercased()] = header.value }
+            state.request = Request(
+                invocationID: input.invocationID,
+                headers: headers,
+                key: input.key,
+                idempotencyKey: input.idempotencyKey,
+                scope: input.scope,
+                limitKey: input.limitKey,
+                body: input.body,
+                randomSeed: input.randomSeed
+            )
+            return input
+        }
+    }
+
+    /// Ends the attempt with a retryable error: Restate retries it, after `retryAfter` if given.
+    func fail(code: UInt16, message: String, retryAfter: Duration?) {
+        state.withLock { state in
+            state.machine.notifyError(InvocationError(code: code, message: message, nextRetryDelay: retryAfter))
+        }
     }
 
     // MARK: Driving the state machine
@@ -137,14 +181,19 @@ public final class Invocation: Sendable {
 
     /// Runs a state-machine operation, translating its errors for user code: a suspension becomes
     /// ``Suspended``, anything else an ``InvocationAttemptError`` that ends the attempt.
-    func machineCall<R>(_ body: (inout InvocationStateMachine) throws(InvocationError) -> R) throws -> R {
+    func machineCall<R>(_ body: (inout InvocationStateMachine) throws -> R) throws -> R {
         try state.withLock { state throws in
             do {
                 return try body(&state.machine)
-            } catch {
-                throw error.code == InvocationError.suspendedCode ? Suspended() : InvocationAttemptError(error)
+            } catch let error as InvocationError {
+                throw error.isSuspended ? Suspended() : InvocationAttemptError(error)
             }
         }
+    }
+
+    /// The wall-clock time as the state machine wants it: time since the UNIX epoch.
+    static func now() -> Duration {
+        .milliseconds(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     /// Takes the value of a completed handle.
@@ -166,14 +215,16 @@ public final class Invocation: Sendable {
             guard state.runTasks[handle] == nil, let run = state.runs.removeValue(forKey: handle) else { return }
             state.runTasks[handle] = Task { [self] in
                 let started = ContinuousClock.now
-                let result: RunResult
+                let result: InvocationStateMachine.RunOutcome
                 do {
                     result = .success(try await RunContext.$isInsideRun.withValue(true) { try await run.body() })
                 } catch let error as TerminalError {
                     result = .terminalFailure(Failure(error))
                 } catch {
                     result = .retryableFailure(
-                        Failure(code: 500, message: String(describing: error)),
+                        code: (error as? RetryableError)?.code ?? 500,
+                        message: String(describing: error),
+                        stacktrace: "",
                         attemptDuration: ContinuousClock.now - started,
                         policy: run.policy.machinePolicy
                     )
@@ -201,7 +252,7 @@ public final class Invocation: Sendable {
 
     func withRandom<R>(_ body: (inout DeterministicRandom) -> R) -> R {
         state.withLock { state in
-            if state.random == nil { state.random = DeterministicRandom(seed: request.randomSeed) }
+            if state.random == nil { state.random = DeterministicRandom(seed: state.request.randomSeed) }
             return body(&state.random!)
         }
     }
@@ -247,6 +298,10 @@ enum InvocationFailure: Error, CustomStringConvertible {
 
 extension Failure {
     init(_ error: TerminalError) {
-        self.init(code: error.code, message: error.message, metadata: error.metadata.sorted { $0.key < $1.key })
+        self.init(
+            code: error.code,
+            message: error.message,
+            metadata: error.metadata.sorted { $0.key < $1.key }.map { Metadata(key: $0.key, value: $0.value) }
+        )
     }
 }

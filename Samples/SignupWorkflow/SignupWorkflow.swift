@@ -1,0 +1,44 @@
+import Foundation
+import Restate
+
+/// Signs a user up: emails them a secret link and waits, durably, until they click it.
+///
+/// `run` executes exactly once per workflow ID. `click` and `getStatus` are shared handlers that
+/// can be called any number of times while (and after) `run` executes.
+@Workflow
+actor SignupWorkflow {
+    static let status = StateKey<String>("status")
+
+    /// Sends the confirmation email and waits for the click; returns whether the link was right.
+    func run(_ ctx: WorkflowContext, email: String) async throws -> Bool {
+        let secret = ctx.random.uuid().uuidString
+        let workflowID = ctx.key
+        try await ctx.run("send email") {
+            try await EmailSender.sendConfirmation(to: email, workflowID: workflowID, secret: secret)
+        }
+        try ctx.set(Self.status, "Email sent")
+        let clicked: String = try await ctx.promise("email.clicked").value
+        try ctx.set(Self.status, "Email clicked")
+        return clicked == secret
+    }
+
+    /// Called when the user clicks the link in the email.
+    @Shared
+    func click(_ ctx: SharedWorkflowContext, secret: String) async throws {
+        try await ctx.promise("email.clicked", of: String.self).resolve(secret)
+    }
+
+    /// Where the sign-up stands.
+    @Shared
+    func getStatus(_ ctx: SharedWorkflowContext) async throws -> String {
+        try await ctx.get(Self.status) ?? "unknown"
+    }
+}
+
+/// Stands in for a real email service: prints the link it would send.
+enum EmailSender {
+    static func sendConfirmation(to email: String, workflowID: String, secret: String) async throws {
+        let link = "http://localhost:8080/SignupWorkflow/\(workflowID)/click --json '\"\(secret)\"'"
+        print("[SignupWorkflow \(workflowID)] email to \(email): confirm with curl -X POST \(link)")
+    }
+}

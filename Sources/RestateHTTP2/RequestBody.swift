@@ -1,0 +1,225 @@
+public import NIOCore
+import Synchronization
+
+/// The body of a request, as an asynchronous sequence of chunks that ends with the request.
+///
+/// Chunks are slices of the buffers the connection read from the socket, not copies. Taking a
+/// chunk is what opens the peer's flow-control window again (HTTP/2 WINDOW_UPDATE) or re-enables
+/// reading the socket (HTTP/1.1), so a handler that does not read its body pushes back on the peer
+/// instead of making the server buffer.
+///
+/// The sequence throws ``HTTPStreamError`` when the peer resets the stream, the connection closes,
+/// or the body exceeds the configured limit; it throws `CancellationError` when the waiting task is
+/// cancelled. Iterate it once, from one task.
+///
+/// ```swift
+/// for try await chunk in body {
+///     try await writer.write(chunk)  // echo
+/// }
+/// ```
+public struct RequestBody: AsyncSequence, Sendable {
+    /// A chunk of the body.
+    public typealias Element = ByteBuffer
+    /// Errors are ``HTTPStreamError`` or `CancellationError`.
+    public typealias Failure = any Error
+
+    let storage: BodyStorage
+
+    init(storage: BodyStorage) {
+        self.storage = storage
+    }
+
+    /// Creates an iterator; iterate once.
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(storage: self.storage)
+    }
+
+    /// Iterates a ``RequestBody``.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let storage: BodyStorage
+
+        /// The next chunk, or `nil` at the end of the request.
+        public mutating func next() async throws -> ByteBuffer? {
+            try await self.storage.next()
+        }
+    }
+
+    /// Collects the whole body into one buffer.
+    ///
+    /// - Parameter maxBytes: the most bytes to accept.
+    /// - Throws: ``HTTPStreamError/requestBodyTooLarge`` when the body is longer than `maxBytes`,
+    ///   and whatever the sequence throws.
+    public func collect(upTo maxBytes: Int) async throws -> ByteBuffer {
+        var iterator = self.makeAsyncIterator()
+        guard var result = try await iterator.next() else { return ByteBuffer() }
+        while let chunk = try await iterator.next() {
+            guard result.readableBytes + chunk.readableBytes <= maxBytes else {
+                throw HTTPStreamError.requestBodyTooLarge
+            }
+            var chunk = chunk
+            result.writeBuffer(&chunk)
+        }
+        guard result.readableBytes <= maxBytes else { throw HTTPStreamError.requestBodyTooLarge }
+        return result
+    }
+}
+
+/// The hand-over point between a connection's event loop (producer) and a handler task (consumer).
+///
+/// A mutex rather than an event-loop hop per chunk: the consumer takes buffered chunks without
+/// touching the loop, and the loop only hears about consumption (to open the flow-control window).
+final class BodyStorage: Sendable {
+    private enum End {
+        case finished
+        case failed(any Error)
+    }
+
+    private struct State {
+        var chunks = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+        var end: End?
+        var waiter: CheckedContinuation<ByteBuffer?, any Error>?
+        /// Set when the transport stopped caring (handler returned): later appends are dropped and
+        /// reported as consumed straight away.
+        var discarding = false
+    }
+
+    private let state = Mutex(State())
+    /// Called (from any thread) with the size of each chunk the consumer took.
+    private let onConsume: @Sendable (Int) -> Void
+
+    init(onConsume: @escaping @Sendable (Int) -> Void) {
+        self.onConsume = onConsume
+    }
+
+    /// Producer: a chunk arrived. Returns `false` if it was dropped (discarding), in which case the
+    /// caller must count it as consumed itself.
+    func append(_ chunk: ByteBuffer) -> Bool {
+        enum Outcome {
+            case dropped
+            case buffered
+            case handOver(CheckedContinuation<ByteBuffer?, any Error>)
+        }
+        let outcome: Outcome = self.state.withLock { state in
+            if state.discarding || state.end != nil { return .dropped }
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return .handOver(waiter)
+            }
+            state.chunks.append(chunk)
+            return .buffered
+        }
+        switch outcome {
+        case .dropped:
+            return false
+        case .buffered:
+            return true
+        case .handOver(let waiter):
+            self.onConsume(chunk.readableBytes)
+            waiter.resume(returning: chunk)
+            return true
+        }
+    }
+
+    /// Producer: the request ended normally. Buffered chunks are still delivered.
+    func finish() {
+        self.end(.finished)
+    }
+
+    /// Producer: the request failed; buffered chunks are dropped and the consumer sees `error`.
+    ///
+    /// `task`, if given, is cancelled after the failure is recorded and before the waiting consumer
+    /// resumes, so the handler sees both the transport error (not a bare `CancellationError` from
+    /// the cancellation handler) and `Task.isCancelled`.
+    func fail(_ error: any Error, cancelling task: Task<Void, Never>? = nil) {
+        self.end(.failed(error), cancelling: task)
+    }
+
+    private func end(_ end: End, cancelling task: Task<Void, Never>? = nil) {
+        let waiter: CheckedContinuation<ByteBuffer?, any Error>? = self.state.withLock { state in
+            guard state.end == nil else { return nil }
+            state.end = end
+            if case .failed = end { state.chunks.removeAll() }
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        task?.cancel()
+        switch end {
+        case .finished: waiter?.resume(returning: nil)
+        case .failed(let error): waiter?.resume(throwing: error)
+        }
+    }
+
+    /// Transport: the handler is gone. Returns the bytes buffered but never consumed, which the
+    /// caller must give back to flow control.
+    func discard() -> Int {
+        self.state.withLock { state in
+            state.discarding = true
+            var bytes = 0
+            while let chunk = state.chunks.popFirst() { bytes += chunk.readableBytes }
+            return bytes
+        }
+    }
+
+    func next() async throws -> ByteBuffer? {
+        enum Immediate {
+            case chunk(ByteBuffer)
+            case end
+            case error(any Error)
+            case wait
+        }
+        let immediate: Immediate = self.state.withLock { state in
+            if let chunk = state.chunks.popFirst() { return .chunk(chunk) }
+            switch state.end {
+            case .finished: return .end
+            case .failed(let error): return .error(error)
+            case nil: return .wait
+            }
+        }
+        switch immediate {
+        case .chunk(let chunk):
+            self.onConsume(chunk.readableBytes)
+            return chunk
+        case .end:
+            return nil
+        case .error(let error):
+            throw error
+        case .wait:
+            break
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ByteBuffer?, any Error>) in
+                enum Action {
+                    case none
+                    case chunk(ByteBuffer)
+                    case end
+                    case error(any Error)
+                }
+                let action: Action = self.state.withLock { state in
+                    if let chunk = state.chunks.popFirst() { return .chunk(chunk) }
+                    switch state.end {
+                    case .finished: return .end
+                    case .failed(let error): return .error(error)
+                    case nil:
+                        if Task.isCancelled { return .error(CancellationError()) }
+                        state.waiter = continuation
+                        return .none
+                    }
+                }
+                switch action {
+                case .none: break
+                case .chunk(let chunk):
+                    self.onConsume(chunk.readableBytes)
+                    continuation.resume(returning: chunk)
+                case .end: continuation.resume(returning: nil)
+                case .error(let error): continuation.resume(throwing: error)
+                }
+            }
+        } onCancel: {
+            let waiter = self.state.withLock { state in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+}

@@ -1,0 +1,122 @@
+public import NIOCore
+
+/// Writes the response of one request: a head, body chunks, then an end with optional trailers.
+///
+/// The writer may be used while the request body is still arriving, which is what Restate's
+/// bidirectional mode needs on HTTP/2. ``write(_:)`` suspends while the stream has more than
+/// ``HTTP2Server/Configuration/responseBufferSize`` bytes queued that the peer has not taken yet
+/// (HTTP/2 flow control or a full socket), so a slow reader slows the handler down instead of
+/// growing the server's memory.
+///
+/// If the handler returns without finishing, the server finishes for it (answering `200` with an
+/// empty body if no head was written). If it throws before writing a head, the peer gets `500`;
+/// if it throws later, the HTTP/2 stream is reset (`INTERNAL_ERROR`) or the HTTP/1.1 connection is
+/// closed, so the peer never mistakes a truncated response for a complete one.
+///
+/// ```swift
+/// try await writer.writeHead(status: 200, headers: [("content-type", "text/plain")])
+/// try await writer.write(ByteBuffer(string: "hello"))
+/// try await writer.finish()
+/// ```
+public struct ResponseWriter: Sendable {
+    let eventLoop: any EventLoop
+    let transport: NIOLoopBound<any StreamTransport>
+    let streamID: Int64
+
+    init(eventLoop: any EventLoop, transport: NIOLoopBound<any StreamTransport>, streamID: Int64) {
+        self.eventLoop = eventLoop
+        self.transport = transport
+        self.streamID = streamID
+    }
+
+    /// Sends the response head.
+    ///
+    /// - Parameters:
+    ///   - status: the HTTP status code.
+    ///   - headers: header fields; names are sent lowercased on HTTP/2.
+    /// - Throws: ``HTTPStreamError`` if the stream is closed or a head was already written.
+    public func writeHead(status: Int, headers: HeaderFields = []) async throws {
+        try await self.onLoop { transport, id in try transport.writeHead(stream: id, status: status, headers: headers) }
+    }
+
+    /// Queues a body chunk, suspending while too much of this response is still queued.
+    ///
+    /// - Throws: ``HTTPStreamError`` if the stream was reset or closed, or no head was written.
+    public func write(_ buffer: ByteBuffer) async throws {
+        let transport = self.transport
+        let id = self.streamID
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.eventLoop.execute {
+                transport.value.writeBody(stream: id, buffer, continuation: continuation)
+            }
+        }
+    }
+
+    /// Ends the response, with trailers if given (sent as an HTTP/2 trailing HEADERS frame or
+    /// HTTP/1.1 chunked trailers).
+    ///
+    /// Returns once the end is queued; it does not wait for the peer to receive it.
+    public func finish(trailers: HeaderFields? = nil) async throws {
+        try await self.onLoop { transport, id in try transport.finish(stream: id, trailers: trailers) }
+    }
+
+    /// Called by the server's task wrapper when the user's handler returned or threw.
+    func handlerReturned(error: (any Error)?) {
+        let transport = self.transport
+        let id = self.streamID
+        self.eventLoop.execute {
+            transport.value.handlerFinished(stream: id, error: error)
+        }
+    }
+
+    private func onLoop(
+        _ body: @escaping @Sendable (any StreamTransport, Int64) throws -> Void
+    ) async throws {
+        let transport = self.transport
+        let id = self.streamID
+        if self.eventLoop.inEventLoop {
+            return try body(transport.value, id)
+        }
+        try await self.eventLoop.submit { try body(transport.value, id) }.get()
+    }
+}
+
+/// What a connection handler offers the writers and bodies of its streams. Every method runs on
+/// the connection's event loop.
+protocol StreamTransport: AnyObject {
+    func writeHead(stream: Int64, status: Int, headers: HeaderFields) throws
+    func writeBody(stream: Int64, _ buffer: ByteBuffer, continuation: CheckedContinuation<Void, any Error>)
+    func finish(stream: Int64, trailers: HeaderFields?) throws
+    func handlerFinished(stream: Int64, error: (any Error)?)
+    func bodyConsumed(stream: Int64, bytes: Int)
+}
+
+extension StreamTransport {
+    /// Builds the body, writer and task of a new request and starts the user's handler.
+    ///
+    /// The task is unstructured on purpose: a stream reset must cancel exactly one handler, which a
+    /// task group child cannot be. The ``ServerTracker`` keeps count so that shutdown can wait.
+    func startHandler(
+        streamID: Int64,
+        head: RequestHead,
+        eventLoop: any EventLoop,
+        tracker: ServerTracker,
+        handler: @escaping HTTP2Server.Handler
+    ) -> (BodyStorage, Task<Void, Never>) {
+        let bound = NIOLoopBound<any StreamTransport>(self, eventLoop: eventLoop)
+        let storage = BodyStorage { bytes in
+            eventLoop.execute { bound.value.bodyConsumed(stream: streamID, bytes: bytes) }
+        }
+        let body = RequestBody(storage: storage)
+        let writer = ResponseWriter(eventLoop: eventLoop, transport: bound, streamID: streamID)
+        let task = tracker.spawn {
+            do {
+                try await handler(head, body, writer)
+                writer.handlerReturned(error: nil)
+            } catch {
+                writer.handlerReturned(error: error)
+            }
+        }
+        return (storage, task)
+    }
+}

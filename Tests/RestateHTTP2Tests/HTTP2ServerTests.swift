@@ -1,0 +1,449 @@
+import Foundation
+import NIOCore
+import NIOHTTP2
+import NIOPosix
+import RestateHTTP2
+import Synchronization
+import Testing
+
+@Suite("HTTP2Server over loopback", .timeLimit(.minutes(1)))
+struct HTTP2ServerTests {
+    // MARK: - HTTP/2 with the nghttp CLI
+
+    @Test("GET over h2c (nghttp)", .enabled(if: Tools.nghttp != nil, "nghttp not installed (apt nghttp2-client)"))
+    func getOverH2() async throws {
+        try await withServer(handler: { head, _, writer in
+            try await writer.writeHead(status: 200, headers: [("content-type", "text/plain")])
+            try await writer.write(ByteBuffer(string: "hello \(head.method) \(head.path) \(head.transport)"))
+            try await writer.finish()
+        }) { server in
+            let result = try await runProcess(try #require(Tools.nghttp), ["http://127.0.0.1:\(server.port)/greet?x=1"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.text == "hello GET /greet?x=1 http2")
+        }
+    }
+
+    @Test("POST echo of 300 KiB over h2c (nghttp)", .enabled(if: Tools.nghttp != nil, "nghttp not installed"))
+    func postEchoOverH2() async throws {
+        let payload = (0..<300 * 1024).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+        let file = try temporaryFile(payload)
+        defer { try? FileManager.default.removeItem(at: file) }
+        // A small window makes the body cross many WINDOW_UPDATEs, which only flow as the handler reads.
+        let configuration = HTTP2Server.Configuration(initialWindowSize: 16 * 1024, connectionWindowSize: 65_535)
+        try await withServer(configuration: configuration, handler: echoHandler) { server in
+            let result = try await runProcess(
+                try #require(Tools.nghttp),
+                ["-d", file.path, "http://127.0.0.1:\(server.port)/echo"]
+            )
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.count == payload.count)
+            #expect(Array(result.stdout) == payload)
+        }
+    }
+
+    @Test("500 requests over 4 connections (h2load)", .enabled(if: Tools.h2load != nil, "h2load not installed"))
+    func manyConcurrentStreams() async throws {
+        let served = Mutex(0)
+        try await withServer(handler: { head, body, writer in
+            served.withLock { $0 += 1 }
+            _ = try await body.collect(upTo: 1024)
+            try await writer.writeHead(status: 200)
+            try await writer.write(ByteBuffer(string: head.path))
+            try await writer.finish()
+        }) { server in
+            let result = try await runProcess(
+                try #require(Tools.h2load),
+                ["-n", "500", "-c", "4", "-m", "100", "http://127.0.0.1:\(server.port)/load"]
+            )
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.text.contains("500 succeeded, 0 failed, 0 errored"), "\(result.text)")
+            #expect(result.text.contains("status codes: 500 2xx"), "\(result.text)")
+        }
+        #expect(served.withLock { $0 } == 500)
+    }
+
+    @Test("an oversized header block gets 431 and the next request is served", .enabled(if: Tools.nghttp != nil))
+    func oversizedHeaders() async throws {
+        let invoked = Mutex(0)
+        let configuration = HTTP2Server.Configuration(maxHeaderListSize: 4096)
+        try await withServer(
+            configuration: configuration,
+            handler: { _, _, writer in
+                invoked.withLock { $0 += 1 }
+                try await writer.writeHead(status: 204)
+            }
+        ) { server in
+            let nghttp = try #require(Tools.nghttp)
+            let big = String(repeating: "a", count: 8000)
+            let rejected = try await runProcess(
+                nghttp,
+                ["-v", "-H", "x-big: \(big)", "http://127.0.0.1:\(server.port)/"]
+            )
+            #expect(rejected.text.contains(":status: 431"), "\(rejected.text.suffix(2000))")
+            #expect(invoked.withLock { $0 } == 0)
+            let accepted = try await runProcess(nghttp, ["-v", "http://127.0.0.1:\(server.port)/"])
+            #expect(accepted.text.contains(":status: 204"))
+            #expect(invoked.withLock { $0 } == 1)
+        }
+    }
+
+    @Test("a body over the limit gets 413 (h2)", .enabled(if: Tools.nghttp != nil))
+    func oversizedBodyH2() async throws {
+        let file = try temporaryFile([UInt8](repeating: 7, count: 50_000))
+        defer { try? FileManager.default.removeItem(at: file) }
+        let configuration = HTTP2Server.Configuration(maxRequestBodySize: 10_000)
+        let outcome = Mutex<String?>(nil)
+        try await withServer(
+            configuration: configuration,
+            handler: { _, body, _ in
+                do {
+                    _ = try await body.collect(upTo: 1 << 20)
+                    outcome.withLock { $0 = "completed" }
+                } catch {
+                    outcome.withLock { $0 = "\(error)" }
+                    throw error
+                }
+            }
+        ) { server in
+            let result = try await runProcess(
+                try #require(Tools.nghttp),
+                ["-v", "-d", file.path, "http://127.0.0.1:\(server.port)/upload"]
+            )
+            #expect(result.text.contains(":status: 413"), "\(result.text.suffix(2000))")
+        }
+        #expect(outcome.withLock { $0 } != "completed")
+    }
+
+    // MARK: - HTTP/2 with a swift-nio-http2 client
+
+    @Test("bidirectional: the response starts before the request ends")
+    func bidirectionalStreaming() async throws {
+        try await withServer(handler: { _, body, writer in
+            try await writer.writeHead(status: 200, headers: [("content-type", "application/octet-stream")])
+            for try await chunk in body {
+                try await writer.write(ByteBuffer(string: "echo:" + String(buffer: chunk)))
+            }
+            try await writer.finish(trailers: [("x-done", "yes")])
+        }) { server in
+            let client = try await H2TestClient.connect(port: server.port)
+            defer { Task { await client.close() } }
+            let stream = try await client.openStream()
+            try await stream.executeThenClose { inbound, outbound in
+                var frames = inbound.makeAsyncIterator()
+                try await outbound.write(.headers(.init(headers: H2TestClient.requestHeaders(path: "/bidi"))))
+                // The head arrives although the request is still open.
+                #expect(try await frames.next()?.status == "200")
+
+                try await outbound.write(.data(.init(data: .byteBuffer(ByteBuffer(string: "one")))))
+                #expect(try await frames.next()?.dataBuffer == ByteBuffer(string: "echo:one"))
+
+                // Only after seeing the answer does the client send more.
+                try await outbound.write(.data(.init(data: .byteBuffer(ByteBuffer(string: "two")), endStream: true)))
+                #expect(try await frames.next()?.dataBuffer == ByteBuffer(string: "echo:two"))
+
+                var sawTrailers = false
+                while let frame = try await frames.next() {
+                    if case .headers(let trailers) = frame {
+                        sawTrailers = trailers.headers.first(name: "x-done") == "yes" && trailers.endStream
+                    }
+                }
+                #expect(sawTrailers)
+            }
+        }
+    }
+
+    @Test("RST_STREAM from the client cancels the handler task and fails its body")
+    func clientResetCancelsHandler() async throws {
+        let started = Signal()
+        let finished = Signal()
+        let observed = Mutex<(cancelled: Bool, error: String?)>((false, nil))
+        try await withServer(handler: { _, body, writer in
+            try await writer.writeHead(status: 200)
+            started.fire()
+            do {
+                for try await _ in body {}
+                observed.withLock { $0.error = "body ended normally" }
+            } catch {
+                observed.withLock { $0 = (Task.isCancelled, "\(error)") }
+            }
+            finished.fire()
+        }) { server in
+            let client = try await H2TestClient.connect(port: server.port)
+            defer { Task { await client.close() } }
+            let stream = try await client.openStream()
+            try await stream.executeThenClose { inbound, outbound in
+                var frames = inbound.makeAsyncIterator()
+                try await outbound.write(.headers(.init(headers: H2TestClient.requestHeaders(path: "/long"))))
+                try await outbound.write(.data(.init(data: .byteBuffer(ByteBuffer(string: "partial")))))
+                #expect(try await frames.next()?.status == "200")
+                await started.wait()
+                try await outbound.write(.rstStream(.cancel))
+            }
+            await finished.wait()
+        }
+        let result = observed.withLock { $0 }
+        #expect(result.cancelled)
+        #expect(result.error == "\(HTTPStreamError.streamReset(errorCode: 8))")
+    }
+
+    @Test("a client that does not read keeps the server's queued response bounded")
+    func responseBackPressure() async throws {
+        let chunk = ByteBuffer(repeating: 0x61, count: 64 * 1024)
+        let chunks = 96  // 6 MiB
+        let completedWrites = Mutex(0)
+        let configuration = HTTP2Server.Configuration(responseBufferSize: 64 * 1024)
+        try await withServer(
+            configuration: configuration,
+            handler: { _, _, writer in
+                try await writer.writeHead(status: 200)
+                for _ in 0..<chunks {
+                    try await writer.write(chunk)
+                    completedWrites.withLock { $0 += 1 }
+                }
+                try await writer.finish()
+            }
+        ) { server in
+            let client = try await H2TestClient.connect(port: server.port)
+            defer { Task { await client.close() } }
+            let stream = try await client.openStream()
+            try await stream.executeThenClose { inbound, outbound in
+                try await outbound.write(
+                    .headers(.init(headers: H2TestClient.requestHeaders(method: "GET", path: "/big"), endStream: true))
+                )
+                var received = 0
+                var worstLead = 0
+                for try await frame in inbound {
+                    received += frame.dataBuffer?.readableBytes ?? 0
+                    let lead = completedWrites.withLock { $0 } * chunk.readableBytes - received
+                    worstLead = max(worstLead, lead)
+                }
+                #expect(received == chunks * chunk.readableBytes)
+                // Flow-control windows (64 KiB each), the client's small inbound buffer, the
+                // server's 64 KiB per-stream queue and one chunk in hand: far below 6 MiB.
+                #expect(worstLead < 1024 * 1024, "server ran \(worstLead) bytes ahead of the reader")
+            }
+        }
+    }
+
+    @Test("garbage after the HTTP/2 preface gets GOAWAY and a close")
+    func garbageAfterPreface() async throws {
+        try await withServer(handler: echoHandler) { server in
+            var bytes = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+            bytes += [0, 0, 4, 0xFF, 0xFF, 0, 0, 0, 0, 1, 2, 3, 4]  // not a SETTINGS frame
+            bytes += [UInt8](repeating: 0xAB, count: 64)
+            let received = try await rawExchange(port: server.port, send: bytes)
+            #expect(frameTypes(in: received).contains(0x7), "expected a GOAWAY frame, got \(received.prefix(64))")
+        }
+    }
+
+    @Test("graceful shutdown sends GOAWAY and lets an in-flight stream finish")
+    func gracefulShutdownDrains() async throws {
+        let release = Signal()
+        let server = try await HTTP2Server.bind(host: "127.0.0.1", port: 0) { _, _, writer in
+            try await writer.writeHead(status: 200)
+            await release.wait()
+            try await writer.write(ByteBuffer(string: "done"))
+            try await writer.finish()
+        }
+        let client = try await H2TestClient.connect(port: server.port)
+        let stream = try await client.openStream()
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await stream.executeThenClose { inbound, outbound in
+            var frames = inbound.makeAsyncIterator()
+            try await outbound.write(
+                .headers(.init(headers: H2TestClient.requestHeaders(method: "GET", path: "/slow"), endStream: true))
+            )
+            #expect(try await frames.next()?.status == "200")
+            async let shutdown: Void = server.shutdown(gracePeriod: .seconds(30))
+            try await client.goAway.get()
+            release.fire()
+            var body = ""
+            while let frame = try await frames.next() {
+                if let data = frame.dataBuffer { body += String(buffer: data) }
+            }
+            #expect(body == "done")
+            await shutdown
+        }
+        #expect(clock.now - start < .seconds(20))
+        #expect(server.connectionCount == 0)
+        await client.close()
+    }
+
+    // MARK: - HTTP/1.1
+
+    @Test("HTTP/1.1 POST echo on the same port")
+    func http1Echo() async throws {
+        try await withServer(handler: echoHandler) { server in
+            let request =
+                "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\nConnection: close\r\n\r\nhello world"
+            let response = String(
+                decoding: try await rawExchange(port: server.port, send: Array(request.utf8)),
+                as: UTF8.self
+            )
+            #expect(response.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(response)")
+            #expect(response.lowercased().contains("x-transport: http1"))
+            #expect(response.lowercased().contains("x-path: /echo"))
+            #expect(response.contains("hello world"))
+        }
+    }
+
+    @Test("HTTP/1.1 keep-alive serves two requests on one connection")
+    func http1KeepAlive() async throws {
+        try await withServer(handler: echoHandler) { server in
+            let request =
+                "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none"
+                + "POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\ntwo"
+            let response = String(
+                decoding: try await rawExchange(port: server.port, send: Array(request.utf8)),
+                as: UTF8.self
+            )
+            #expect(response.components(separatedBy: "HTTP/1.1 200 OK").count == 3, "\(response)")
+            #expect(response.contains("one") && response.contains("two"))
+        }
+    }
+
+    @Test("HTTP/1.1 body over the limit gets 413")
+    func oversizedBodyHTTP1() async throws {
+        let configuration = HTTP2Server.Configuration(maxRequestBodySize: 100)
+        try await withServer(configuration: configuration, handler: echoHandler) { server in
+            let body = String(repeating: "x", count: 500)
+            let request = "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n\(body)"
+            let response = String(
+                decoding: try await rawExchange(port: server.port, send: Array(request.utf8)),
+                as: UTF8.self
+            )
+            #expect(response.hasPrefix("HTTP/1.1 413"), "\(response)")
+        }
+    }
+
+    @Test("garbage instead of a preface gets 400, and the next connection is served")
+    func garbagePreface() async throws {
+        try await withServer(handler: echoHandler) { server in
+            let garbage: [UInt8] =
+                [0x16, 0x03, 0x01, 0x00, 0xFF, 0x00, 0x0D, 0x0A, 0x0D, 0x0A] + Array("\u{1}\u{2}\r\n\r\n".utf8)
+            let response = String(decoding: try await rawExchange(port: server.port, send: garbage), as: UTF8.self)
+            #expect(response.hasPrefix("HTTP/1.1 400"), "\(response)")
+
+            let request = "GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            let next = String(
+                decoding: try await rawExchange(port: server.port, send: Array(request.utf8)),
+                as: UTF8.self
+            )
+            #expect(next.hasPrefix("HTTP/1.1 200"), "\(next)")
+        }
+    }
+
+    @Test("an idle connection is closed after the idle timeout")
+    func idleTimeout() async throws {
+        let configuration = HTTP2Server.Configuration(idleTimeout: .milliseconds(200))
+        try await withServer(configuration: configuration, handler: echoHandler) { server in
+            // No bytes sent: the exchange only returns because the server closes the connection.
+            let received = try await rawExchange(port: server.port, send: [])
+            #expect(received.isEmpty)
+        }
+    }
+}
+
+@Suite("HTTP2Server flow control and shutdown", .timeLimit(.minutes(1)))
+struct HTTP2ServerFlowControlTests {
+    @Test("an unread request body stops at the stream window (no automatic WINDOW_UPDATE)")
+    func requestBackPressure() async throws {
+        let chunk = ByteBuffer(repeating: 0x62, count: 16 * 1024)
+        let chunks = 128  // 2 MiB
+        let mayRead = Signal()
+        let configuration = HTTP2Server.Configuration(initialWindowSize: 64 * 1024, connectionWindowSize: 1024 * 1024)
+        try await withServer(
+            configuration: configuration,
+            handler: { _, body, writer in
+                await mayRead.wait()
+                var consumed = 0
+                for try await part in body { consumed += part.readableBytes }
+                try await writer.writeHead(status: 200)
+                try await writer.write(ByteBuffer(string: "\(consumed)"))
+                try await writer.finish()
+            }
+        ) { server in
+            let client = try await H2TestClient.connect(port: server.port)
+            defer { Task { await client.close() } }
+            let stream = try await client.openStream()
+            try await stream.executeThenClose { inbound, outbound in
+                try await outbound.write(.headers(.init(headers: H2TestClient.requestHeaders(path: "/upload"))))
+                for index in 0..<chunks {
+                    try await outbound.write(.data(.init(data: .byteBuffer(chunk), endStream: index == chunks - 1)))
+                }
+                // After the PING round trip the server has seen all the client could send, and any
+                // WINDOW_UPDATE it would send on receipt has arrived.
+                try await client.ping()
+                #expect(client.sniffer.streamWindowUpdates == 0)
+                #expect(client.bytesSent.value < 64 * 1024 + 4096, "sent \(client.bytesSent.value) bytes")
+
+                mayRead.fire()
+                var answer = ""
+                for try await frame in inbound {
+                    if let data = frame.dataBuffer { answer += String(buffer: data) }
+                }
+                #expect(answer == "\(chunks * chunk.readableBytes)")
+                #expect(client.sniffer.streamWindowUpdates > 0)
+            }
+        }
+    }
+
+    @Test("shutdown closes a stream that outlives the grace period and cancels its handler")
+    func shutdownAfterGracePeriod() async throws {
+        let started = Signal()
+        let outcome = Mutex<String?>(nil)
+        let server = try await HTTP2Server.bind(host: "127.0.0.1", port: 0) { _, body, writer in
+            try await writer.writeHead(status: 200)
+            started.fire()
+            do {
+                for try await _ in body {}
+                outcome.withLock { $0 = "ended" }
+            } catch {
+                outcome.withLock { $0 = "\(error), cancelled: \(Task.isCancelled)" }
+            }
+        }
+        let client = try await H2TestClient.connect(port: server.port)
+        let stream = try await client.openStream()
+        try await stream.executeThenClose { inbound, outbound in
+            var frames = inbound.makeAsyncIterator()
+            try await outbound.write(.headers(.init(headers: H2TestClient.requestHeaders(path: "/forever"))))
+            #expect(try await frames.next()?.status == "200")
+            await started.wait()
+            await server.shutdown(gracePeriod: .milliseconds(100))
+        }
+        #expect(outcome.withLock { $0 } == "\(HTTPStreamError.connectionClosed), cancelled: true")
+        #expect(server.connectionCount == 0)
+        await client.close()
+    }
+
+    @Test("HTTP/1.1 streams the response while the request body is still arriving")
+    func http1Streaming() async throws {
+        try await withServer(handler: echoHandler) { server in
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: server.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            try await channel.executeThenClose { inbound, outbound in
+                var received = inbound.makeAsyncIterator()
+                try await outbound.write(
+                    ByteBuffer(
+                        string: "POST /s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n"
+                    )
+                )
+                var text = ""
+                while !text.contains("first"), let chunk = try await received.next() {
+                    text += String(buffer: chunk)
+                }
+                #expect(text.hasPrefix("HTTP/1.1 200 OK"))
+                try await outbound.write(ByteBuffer(string: "6\r\nsecond\r\n0\r\n\r\n"))
+                while !text.hasSuffix("0\r\n\r\n"), let chunk = try await received.next() {
+                    text += String(buffer: chunk)
+                }
+                #expect(text.contains("second"))
+            }
+        }
+    }
+}
