@@ -102,6 +102,16 @@ let package = Package(
                 .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
             ]
         ),
+        // The macros applied to real types and run in-process against the `Restate` API.
+        .testTarget(
+            name: "RestateMacrosIntegrationTests",
+            dependencies: [
+                "Restate",
+                "RestateCore",
+                "RestateHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,6 @@
+import Foundation
+import RestateCore
+
 /// A service type with a typed client: what `@Service`, `@VirtualObject` and `@Workflow`
 /// generate a nested `Client` for.
 public protocol ClientProviding {
@@ -56,13 +59,13 @@ extension ContextProtocol {
 
     // MARK: Calls of handlers without input or output
 
-    /// Calls a handler that takes no input.
+    /// Calls a handler that takes no input; the request body is empty.
     public func call<Output: Decodable & Sendable>(
         _ target: Target,
         returning: Output.Type = Output.self,
         options: CallOptions = .init()
     ) throws -> CallFuture<Output> {
-        try call(target, input: Empty(), returning: Output.self, options: options)
+        try call(target, parameter: Data(), options: options) { try $0.decoded(as: Output.self) }
     }
 
     /// Calls a handler that returns nothing; the future completes when it has finished.
@@ -72,8 +75,7 @@ extension ContextProtocol {
         returning: Void.Type,
         options: CallOptions = .init()
     ) throws -> CallFuture<Void> {
-        let future = try call(target, input: input, returning: Empty.self, options: options)
-        return CallFuture(invocationID: future.invocationID, response: future.response.ignoringPayload())
+        try call(target, parameter: try JSONCoding.encode(input), options: options) { try $0.checkSuccess() }
     }
 
     /// Calls a handler that takes no input and returns nothing.
@@ -82,23 +84,42 @@ extension ContextProtocol {
         returning: Void.Type,
         options: CallOptions = .init()
     ) throws -> CallFuture<Void> {
-        try call(target, input: Empty(), returning: Void.self, options: options)
+        try call(target, parameter: Data(), options: options) { try $0.checkSuccess() }
     }
 
-    /// Sends a one-way message to a handler that takes no input.
+    /// Sends a one-way message to a handler that takes no input; the request body is empty.
     @discardableResult
     public func send(_ target: Target, delay: Duration? = nil, options: CallOptions = .init()) throws
         -> InvocationHandle
     {
-        try send(target, input: Empty(), delay: delay, options: options)
+        try ensureOutsideRun()
+        let callTarget = options.callTarget(target)
+        let invokeTime = delay.map { Invocation.now() + $0 }
+        let handle = try invocation.machineCall {
+            try $0.send(callTarget, parameter: Data(), invokeTime: invokeTime, name: options.name ?? "")
+        }
+        return InvocationHandle(
+            context: invocation,
+            id: DurableFuture(invocation: invocation, handle: handle) { try $0.invocationID() }
+        )
     }
-}
 
-extension DurableFuture {
-    /// The same future, succeeding with `()` whatever the payload: the response of a handler
-    /// without output is empty, which no `Decodable` type accepts.
-    fileprivate func ignoringPayload() -> DurableFuture<Void> {
-        guard case .single(let handle) = node else { return map { _ in } }
-        return DurableFuture<Void>(invocation: invocation, handle: handle) { try $0.checkSuccess() }
+    /// A call with an encoded parameter (empty for handlers without input) and a decoder of the
+    /// response (one that accepts the empty response of handlers without output).
+    private func call<Output: Sendable>(
+        _ target: Target,
+        parameter: Data,
+        options: CallOptions,
+        decode: @escaping @Sendable (NotificationValue) throws -> Output
+    ) throws -> CallFuture<Output> {
+        try ensureOutsideRun()
+        let callTarget = options.callTarget(target)
+        let handles = try invocation.machineCall {
+            try $0.call(callTarget, parameter: parameter, name: options.name ?? "")
+        }
+        return CallFuture(
+            invocationID: DurableFuture(invocation: invocation, handle: handles.invocationID) { try $0.invocationID() },
+            response: DurableFuture(invocation: invocation, handle: handles.result, transform: decode)
+        )
     }
 }
