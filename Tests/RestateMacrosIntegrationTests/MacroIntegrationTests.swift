@@ -102,12 +102,18 @@ struct MacroIntegrationTests {
     @Test("a generated handler runs: input decoded, method called, output encoded")
     func handlerRuns() async throws {
         let messages = try await invoke("Greeter", "greet", [Frames.start(knownEntries: 1), Frames.input("\"Ada\"")])
-        #expect(messages.contains(.outputCommand(.with { $0.value = .with { $0.content = Data("\"Hello Ada!\"".utf8) } })))
+        #expect(
+            messages.contains(.outputCommand(.with { $0.value = .with { $0.content = Data("\"Hello Ada!\"".utf8) } }))
+        )
     }
 
     @Test("the typed client calls the right service and handler with the encoded input")
     func clientCall() async throws {
-        let messages = try await invoke("Caller", "callGreeter", [Frames.start(knownEntries: 1), Frames.input("\"Ada\"")])
+        let messages = try await invoke(
+            "Caller",
+            "callGreeter",
+            [Frames.start(knownEntries: 1), Frames.input("\"Ada\"")]
+        )
         let call = try #require(
             messages.lazy.compactMap { if case .callCommand(let call) = $0 { call } else { nil } }.first
         )
@@ -176,7 +182,8 @@ private func invoke(_ service: String, _ handler: String, _ messages: [ProtocolM
         continuation.finish()
     }
     let sink = Sink()
-    await try endpoint.makeHandler().handle(head, body: stream, response: sink)
+    let handler = try endpoint.makeHandler()
+    await handler.handle(head, body: stream, response: sink)
     var decoder = FrameDecoder()
     decoder.append(sink.body.withLock { $0 })
     var output: [ProtocolMessage] = []
@@ -193,7 +200,7 @@ private final class Sink: ResponseSink {
 
     func write(_ buffer: ByteBuffer) async throws {
         var buffer = buffer
-        body.withLock { $0.writeBuffer(&buffer) }
+        body.withLock { _ = $0.writeBuffer(&buffer) }
     }
 
     func finish() async throws {}
