@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import CompilerPluginSupport
 import PackageDescription
 
 let package = Package(
@@ -18,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         // Test-only: an independent HTTP/2 client for the transport's loopback tests.
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/swiftlang/swift-syntax.git", "602.0.0"..<"604.0.0"),
     ],
     targets: [
         // nghttp2 from the system (apt: libnghttp2-dev); a module map and a shim header, nothing else.
@@ -72,6 +74,7 @@ let package = Package(
             dependencies: [
                 "RestateCore",
                 "RestateHTTP2",
+                "RestateMacros",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,6 +88,34 @@ let package = Package(
                 "RestateCore",
                 "RestateHTTP2",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // `@Service`, `@VirtualObject`, `@Workflow`: descriptors and typed clients from handler methods.
+        .macro(
+            name: "RestateMacros",
+            dependencies: [
+                .product(name: "SwiftCompilerPlugin", package: "swift-syntax"),
+                .product(name: "SwiftDiagnostics", package: "swift-syntax"),
+                .product(name: "SwiftSyntax", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxBuilder", package: "swift-syntax"),
+                .product(name: "SwiftSyntaxMacros", package: "swift-syntax"),
+            ]
+        ),
+        .testTarget(
+            name: "RestateMacrosTests",
+            dependencies: [
+                "RestateMacros",
+                .product(name: "SwiftSyntaxMacrosGenericTestSupport", package: "swift-syntax"),
+            ]
+        ),
+        // The macros applied to real types and run in-process against the `Restate` API.
+        .testTarget(
+            name: "RestateMacrosIntegrationTests",
+            dependencies: [
+                "Restate",
+                "RestateCore",
+                "RestateHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ],
