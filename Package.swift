@@ -118,6 +118,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+
+        // Samples: `swift run <Name>`; each listens on $PORT (default 9080).
+        .executableTarget(name: "SignupWorkflow", dependencies: ["Restate"], path: "Samples/SignupWorkflow"),
+        .executableTarget(name: "Greeter", dependencies: ["Restate"], path: "Samples/Greeter"),
+        .executableTarget(name: "Counter", dependencies: ["Restate"], path: "Samples/Counter"),
     ],
     swiftLanguageModes: [.v6]
 )
