@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "RestateCore", targets: ["RestateCore"]),
         .library(name: "RestateHTTP2", targets: ["RestateHTTP2"]),
         .library(name: "Restate", targets: ["Restate"]),
+        .library(name: "RestateTesting", targets: ["RestateTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -82,6 +83,23 @@ let package = Package(
                 "RestateHTTP2",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        // An in-process Restate runtime for tests and local development (not production).
+        .target(
+            name: "RestateTesting",
+            dependencies: [
+                "Restate",
+                "RestateCore",
+                "RestateHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+            ]
+        ),
+        .testTarget(
+            name: "RestateTestingTests",
+            dependencies: ["RestateTesting", "Restate", "RestateCore"]
         ),
     ],
     swiftLanguageModes: [.v6]
