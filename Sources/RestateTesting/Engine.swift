@@ -26,7 +26,7 @@ actor Engine {
     private var workflowRuns: [ObjectKey: String] = [:]
     private var idempotent: [IdempotencyKey: String] = [:]
 
-    private var timers: [Timer] = []
+    private var timers: [RuntimeTimer] = []
     private var timerSequence = 0
     private var virtualNow: Int64
     private var runningAttempts = 0
@@ -65,9 +65,9 @@ actor Engine {
         return now + max(0, delay)
     }
 
-    private func schedule(at fireAt: Int64, _ action: Timer.Action) {
+    private func schedule(at fireAt: Int64, _ action: RuntimeTimer.Action) {
         timerSequence += 1
-        timers.append(Timer(fireAt: fireAt, sequence: timerSequence, action: action))
+        timers.append(RuntimeTimer(fireAt: fireAt, sequence: timerSequence, action: action))
         if case .wallClock = configuration.clock {
             let delay = max(0, fireAt - now)
             wallClockTasks.append(
@@ -89,7 +89,7 @@ actor Engine {
         timers.indices.min { (timers[$0].fireAt, timers[$0].sequence) < (timers[$1].fireAt, timers[$1].sequence) }
     }
 
-    private func fire(_ timer: Timer) {
+    private func fire(_ timer: RuntimeTimer) {
         switch timer.action {
         case .sleep(let invocation, let completionID):
             notify(invocation, .sleepCompletionNotification, completionID: completionID) { $0.void = .init() }
@@ -123,7 +123,7 @@ actor Engine {
         guard case .virtual = configuration.clock else {
             throw TestRuntimeError(status: 400, "advance(by:) needs the virtual clock")
         }
-        let target = virtualNow + duration.milliseconds
+        let target = virtualNow + duration.inMilliseconds
         await settle()
         while let index = nextTimerIndex(), timers[index].fireAt <= target {
             let timer = timers.remove(at: index)
@@ -400,7 +400,8 @@ actor Engine {
 
     private func startMessage(for record: InvocationRecord) -> Proto.StartMessage {
         let service = registry.services[record.service]
-        let lazy = record.serviceKind == .service
+        let lazy =
+            record.serviceKind == .service
             || (service?.handlers[record.handler]?.lazyState ?? service?.lazyState ?? false)
         let snapshot = state[record.objectKey] ?? [:]
         let version = configuration.protocolVersion
@@ -431,10 +432,13 @@ actor Engine {
             let record = records[attempt.invocation], record.attempt === attempt
         else { return }
         attempt.terminated = true
-        retryOrFail(record, error: .with {
-            $0.code = UInt32(code)
-            $0.message = message
-        })
+        retryOrFail(
+            record,
+            error: .with {
+                $0.code = UInt32(code)
+                $0.message = message
+            }
+        )
     }
 
     private func attemptFinished(_ number: Int) {
@@ -447,10 +451,13 @@ actor Engine {
                 startAttempt(record)
             } else if !attempt.terminated {
                 attempt.terminated = true
-                retryOrFail(record, error: .with {
-                    $0.code = 500
-                    $0.message = "the attempt ended without End, Suspension or Error"
-                })
+                retryOrFail(
+                    record,
+                    error: .with {
+                        $0.code = 500
+                        $0.message = "the attempt ended without End, Suspension or Error"
+                    }
+                )
             }
         }
         checkIdle()
@@ -711,7 +718,8 @@ actor Engine {
         }
         record.retriesSinceLastStoredEntry += 1
         record.status = .backingOff
-        let delay = error.hasNextRetryDelay ? Int64(clamping: error.nextRetryDelay) : policy.delay(retry: retry).milliseconds
+        let delay =
+            error.hasNextRetryDelay ? Int64(clamping: error.nextRetryDelay) : policy.delay(retry: retry).inMilliseconds
         schedule(at: now + delay, .start(invocation: record.id.printable))
     }
 
@@ -772,7 +780,11 @@ actor Engine {
         appendNotification(record, .signalNotification, notification, deliver: true)
     }
 
-    private func completePromise(_ object: ObjectKey, _ command: Proto.CompletePromiseCommandMessage, invocation: String) {
+    private func completePromise(
+        _ object: ObjectKey,
+        _ command: Proto.CompletePromiseCommandMessage,
+        invocation: String
+    ) {
         if promises[object]?[command.key] != nil {
             notify(invocation, .completePromiseCompletionNotification, completionID: command.resultCompletionID) {
                 $0.failure = .with {
@@ -908,7 +920,10 @@ actor Engine {
         let handler = service?.handlers[record.handler]
         if record.kind == .workflow {
             let retention = handler?.workflowRetention ?? configuration.workflowRetention
-            schedule(at: now + retention.milliseconds, .purgeWorkflow(record.objectKey, invocation: record.id.printable))
+            schedule(
+                at: now + retention.inMilliseconds,
+                .purgeWorkflow(record.objectKey, invocation: record.id.printable)
+            )
         } else if let key = record.idempotencyKey {
             let retention =
                 handler?.idempotencyRetention ?? service?.idempotencyRetention ?? configuration.idempotencyRetention
@@ -918,7 +933,7 @@ actor Engine {
                 handler: record.handler,
                 idempotencyKey: key
             )
-            schedule(at: now + retention.milliseconds, .purgeIdempotency(address, invocation: record.id.printable))
+            schedule(at: now + retention.inMilliseconds, .purgeIdempotency(address, invocation: record.id.printable))
         }
     }
 

@@ -196,7 +196,7 @@ final class Attempt {
 }
 
 /// Something due at a virtual time.
-struct Timer {
+struct RuntimeTimer {
     enum Action {
         case sleep(invocation: String, completionID: UInt32)
         /// A delayed send, or the retry of a failed attempt.

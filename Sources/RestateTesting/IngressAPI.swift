@@ -130,7 +130,7 @@ struct IngressAPI: Sendable {
         if let delay = query["delay"] {
             guard isSend else { return .error(400, "delay is only allowed on /send") }
             guard let duration = Self.parseDelay(delay) else { return .error(400, "bad delay \(delay)") }
-            notBefore = await engine.now + duration.milliseconds
+            notBefore = await engine.now + duration.inMilliseconds
         }
         let dropped: Set<String> = ["connection", "host", "idempotency-key", "idempotency-expires"]
         var headers = head.headers.filter { !dropped.contains($0.name.lowercased()) }.map { ($0.name, $0.value) }
@@ -231,6 +231,7 @@ struct IngressAPI: Sendable {
         var total: Double = 0
         var number = ""
         var inTime = false
+        var components = 0
         for character in text.dropFirst() {
             switch character {
             case "T": inTime = true
@@ -238,6 +239,7 @@ struct IngressAPI: Sendable {
             case "D", "H", "M", "S", "W":
                 guard let value = Double(number) else { return nil }
                 number = ""
+                components += 1
                 switch (character, inTime) {
                 case ("W", false): total += value * 604_800
                 case ("D", false): total += value * 86_400
@@ -249,7 +251,7 @@ struct IngressAPI: Sendable {
             default: return nil
             }
         }
-        guard number.isEmpty else { return nil }
+        guard number.isEmpty, components > 0 else { return nil }
         return .milliseconds(Int64(total * 1000))
     }
 }

@@ -133,15 +133,15 @@ struct EffectiveRetryPolicy: Sendable {
 
     /// The delay before retry number `retry` (1 for the first retry).
     func delay(retry: Int) -> Duration {
-        let initial = Double(initialInterval.milliseconds)
+        let initial = Double(initialInterval.inMilliseconds)
         let value = initial * pow(factor, Double(max(0, retry - 1)))
-        return .milliseconds(Int64(min(value, Double(maxInterval.milliseconds))))
+        return .milliseconds(Int64(min(value, Double(maxInterval.inMilliseconds))))
     }
 }
 
 extension Duration {
     /// Whole milliseconds, rounded down.
-    var milliseconds: Int64 {
+    var inMilliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }

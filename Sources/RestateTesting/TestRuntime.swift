@@ -65,7 +65,10 @@ public final class TestRuntime: Sendable {
             var ingress: HTTP2Server?
             if let port = configuration.ingressPort {
                 let api = IngressAPI(engine: engine, registry: registry)
-                ingress = try await HTTP2Server.bind(host: configuration.ingressHost, port: port) { head, body, writer in
+                ingress = try await HTTP2Server.bind(host: configuration.ingressHost, port: port) {
+                    head,
+                    body,
+                    writer in
                     await api.handle(head, body: body, writer: writer)
                 }
             }
@@ -165,7 +168,7 @@ public final class TestRuntime: Sendable {
         idempotencyKey: String? = nil
     ) async throws -> SendReceipt {
         var notBefore: Int64?
-        if let delay { notBefore = await engine.now + delay.milliseconds }
+        if let delay { notBefore = await engine.now + delay.inMilliseconds }
         let submission = try await engine.submit(
             InvocationRequest(
                 service: service,

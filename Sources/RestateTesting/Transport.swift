@@ -40,7 +40,10 @@ struct InProcessTransport: EndpointTransport {
         await handler.handle(head, body: AsyncStream<ByteBuffer> { $0.finish() }, response: sink)
         let (status, body) = sink.result
         guard status == 200 else {
-            throw TestRuntimeError(status: 500, "discovery failed with \(status): \(String(decoding: body, as: UTF8.self))")
+            throw TestRuntimeError(
+                status: 500,
+                "discovery failed with \(status): \(String(decoding: body, as: UTF8.self))"
+            )
         }
         return body
     }
@@ -104,9 +107,10 @@ final class HTTP2Transport: EndpointTransport {
     let client: HTTP2Client
 
     init(endpoint: Endpoint) async throws {
-        server = try await endpoint.start(host: "127.0.0.1", port: 0)
+        let server = try await endpoint.start(host: "127.0.0.1", port: 0)
         do {
-            client = try await HTTP2Client.connect(host: "127.0.0.1", port: server.port)
+            self.client = try await HTTP2Client.connect(host: "127.0.0.1", port: server.port)
+            self.server = server
         } catch {
             await server.shutdown(gracePeriod: .zero)
             throw error
