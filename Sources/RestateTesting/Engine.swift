@@ -226,13 +226,13 @@ actor Engine {
     func attach(_ id: String) async throws(TestRuntimeError) -> InvocationOutcome {
         guard let record = records[id] else { throw TestRuntimeError(status: 404, "invocation \(id) not found") }
         if let outcome = record.outcome { return outcome }
+        // Decremented where the continuation is resumed, so that the auto-advancing clock never
+        // sees a waiter that has already been answered.
         clientWaiters += 1
-        let outcome = await withCheckedContinuation { continuation in
+        return await withCheckedContinuation { continuation in
             record.waiters.append(.client(continuation))
             checkIdle()
         }
-        clientWaiters -= 1
-        return outcome
     }
 
     /// The result if there is one; 470 while the invocation runs.
@@ -389,12 +389,13 @@ actor Engine {
                     await self?.received(attempt: number, chunk)
                 }
                 if status != 200 {
-                    await self.attemptFailed(number, code: UInt16(clamping: status), "the endpoint answered \(status)")
+                    self.attemptFailed(number, code: UInt16(clamping: status), "the endpoint answered \(status)")
                 }
             } catch {
-                await self.attemptFailed(number, code: 500, "transport: \(error)")
+                self.attemptFailed(number, code: 500, "transport: \(error)")
             }
-            await self.attemptFinished(number)
+            // The task inherits the engine's isolation: these run on the actor.
+            self.attemptFinished(number)
         }
     }
 
@@ -913,6 +914,7 @@ actor Engine {
                     $0.setResult(outcome)
                 }
             case .client(let continuation):
+                clientWaiters -= 1
                 continuation.resume(returning: outcome)
             }
         }
@@ -943,6 +945,7 @@ actor Engine {
         for attempt in attempts.values { attempt.closeInput() }
         for record in records.values where record.outcome == nil {
             for case .client(let continuation) in record.waiters {
+                clientWaiters -= 1
                 continuation.resume(returning: .failure(code: 503, message: "the runtime shut down"))
             }
             record.waiters = []
