@@ -8,7 +8,7 @@ import RestateCore
 /// An actor, so every decision is taken in one place, in order. Attempts run in their own tasks
 /// and report back frame by frame; the engine answers on the attempt's request stream.
 actor Engine {
-    let registry: Registry
+    nonisolated let registry: Registry
     let transport: any EndpointTransport
     let configuration: TestRuntime.Configuration
 

@@ -232,8 +232,10 @@ struct TestRuntimeTests {
         var configuration = TestRuntime.Configuration()
         configuration.alwaysReplay = enabled
         configuration.retryPolicy.maxAttempts = 3
-        try await withRuntime(configuration) { runtime in
-            let call = { try await runtime.call("NonDeterministic", key: "k", "roll", as: String.self) }
+        try await withRuntime(configuration) { (runtime: TestRuntime) async throws -> Void in
+            let call = { () async throws -> String in
+                try await runtime.call("NonDeterministic", key: "k", "roll", as: String.self)
+            }
             if enabled {
                 let error = await #expect(throws: TerminalError.self) { _ = try await call() }
                 #expect(error?.code == 570)
