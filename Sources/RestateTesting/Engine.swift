@@ -57,12 +57,26 @@ actor Engine {
         return false
     }
 
-    /// Turns an absolute time the endpoint computed from its wall clock into runtime time: the
-    /// endpoint does not know about the virtual clock, so only the distance from "now" counts.
-    private func runtimeTime(fromEndpointTime milliseconds: UInt64) -> Int64 {
+    /// Turns an absolute time the endpoint computed from its wall clock into runtime time.
+    ///
+    /// The endpoint does not know the virtual clock, so only the distance counts, and it can only
+    /// be bracketed: the endpoint read its clock after the attempt started and before the
+    /// command arrived. Within that bracket the roundest duration is taken (a whole day, hour,
+    /// minute, second, …), so that `sleep(for: .seconds(60))` takes exactly 60 virtual seconds.
+    private func runtimeTime(fromEndpointTime milliseconds: UInt64, attempt: Attempt) -> Int64 {
         guard milliseconds > 0 else { return now }
-        let delay = Int64(clamping: milliseconds) - Self.wallClockMilliseconds()
-        return now + max(0, delay)
+        let wake = Int64(clamping: milliseconds)
+        let lower = max(0, wake - Self.wallClockMilliseconds())
+        let upper = max(lower, wake - attempt.startedAtWallClock)
+        var delay = upper
+        for granularity: Int64 in [86_400_000, 3_600_000, 60_000, 1000, 100, 10, 1] {
+            let candidate = (lower + granularity - 1) / granularity * granularity
+            if candidate <= upper {
+                delay = candidate
+                break
+            }
+        }
+        return max(now, attempt.startedAt + delay)
     }
 
     private func schedule(at fireAt: Int64, _ action: RuntimeTimer.Action) {
@@ -359,6 +373,8 @@ actor Engine {
         let version = configuration.protocolVersion
         let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
         let attempt = Attempt(number: number, invocation: record.id.printable, version: version, input: continuation)
+        attempt.startedAt = now
+        attempt.startedAtWallClock = Self.wallClockMilliseconds()
         attempts[number] = attempt
         record.attempt = attempt
         record.status = .running
@@ -600,7 +616,7 @@ actor Engine {
             completePromise(object, command, invocation: id)
         case .sleepCommand(let command):
             schedule(
-                at: runtimeTime(fromEndpointTime: command.wakeUpTime),
+                at: runtimeTime(fromEndpointTime: command.wakeUpTime, attempt: attempt),
                 .sleep(invocation: id, completionID: command.resultCompletionID)
             )
         case .callCommand(let command):
@@ -613,7 +629,8 @@ actor Engine {
                 input: command.parameter,
                 headers: command.headers.map { ($0.key, $0.value) },
                 idempotencyKey: command.hasIdempotencyKey ? command.idempotencyKey : nil,
-                notBefore: command.invokeTime > 0 ? runtimeTime(fromEndpointTime: command.invokeTime) : nil
+                notBefore: command.invokeTime > 0
+                    ? runtimeTime(fromEndpointTime: command.invokeTime, attempt: attempt) : nil
             )
             let target = (try? submit(request, fromIngress: false))?.id ?? ""
             notify(id, .callInvocationIdCompletionNotification, completionID: command.invocationIDNotificationIdx) {

@@ -180,6 +180,9 @@ final class Attempt {
     /// Always-replay: the attempt wrote its one new entry; the rest of what it says is ignored
     /// and the next attempt replays from scratch.
     var fenced = false
+    /// Runtime time and wall-clock time (ms since the epoch) when the attempt started.
+    var startedAt: Int64 = 0
+    var startedAtWallClock: Int64 = 0
 
     init(number: Int, invocation: String, version: ProtocolVersion, input: AsyncStream<ByteBuffer>.Continuation) {
         self.number = number
