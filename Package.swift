@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "RestateCore", targets: ["RestateCore"]),
         .library(name: "RestateHTTP2", targets: ["RestateHTTP2"]),
         .library(name: "Restate", targets: ["Restate"]),
+        .library(name: "RestateTesting", targets: ["RestateTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -17,7 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
-        // Test-only: an independent HTTP/2 client for the transport's loopback tests.
+        // The HTTP/2 client of RestateTesting and of the transport's loopback tests.
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/swiftlang/swift-syntax.git", "602.0.0"..<"604.0.0"),
     ],
@@ -118,11 +119,29 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // An in-process Restate runtime for tests and local development (not production).
+        .target(
+            name: "RestateTesting",
+            dependencies: [
+                "Restate",
+                "RestateCore",
+                "RestateHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+            ]
+        ),
+        .testTarget(
+            name: "RestateTestingTests",
+            dependencies: ["RestateTesting", "Restate", "RestateCore"]
+        ),
 
-        // Samples: `swift run <Name>`; each listens on $PORT (default 9080).
-        .executableTarget(name: "SignupWorkflow", dependencies: ["Restate"], path: "Samples/SignupWorkflow"),
-        .executableTarget(name: "Greeter", dependencies: ["Restate"], path: "Samples/Greeter"),
-        .executableTarget(name: "Counter", dependencies: ["Restate"], path: "Samples/Counter"),
+        // Samples: `swift run <Name>`; each listens on $PORT (default 9080); `--dev` adds a local
+        // Restate (RestateTesting) with its ingress on 8080.
+        .executableTarget(name: "SignupWorkflow", dependencies: ["Restate", "RestateTesting"], path: "Samples/SignupWorkflow"),
+        .executableTarget(name: "Greeter", dependencies: ["Restate", "RestateTesting"], path: "Samples/Greeter"),
+        .executableTarget(name: "Counter", dependencies: ["Restate", "RestateTesting"], path: "Samples/Counter"),
     ],
     swiftLanguageModes: [.v6]
 )
