@@ -1,5 +1,6 @@
 import Foundation
 import Restate
+import RestateTesting
 
 /// A counter per key, with durable state.
 @VirtualObject
@@ -25,5 +26,5 @@ actor Counter {
     }
 }
 
-let port = ProcessInfo.processInfo.environment["PORT"].flatMap(Int.init) ?? 9080
-try await Endpoint(Counter.self).serve(port: port)
+// `swift run Counter` serves Restate on $PORT (9080); `swift run Counter --dev` adds a local Restate.
+try await Endpoint(Counter.self).run()

@@ -1,5 +1,6 @@
 import Foundation
 import Restate
+import RestateTesting
 
 /// A stateless service.
 @Service
@@ -10,5 +11,5 @@ struct Greeter {
     }
 }
 
-let port = ProcessInfo.processInfo.environment["PORT"].flatMap(Int.init) ?? 9080
-try await Endpoint(Greeter.self).serve(port: port)
+// `swift run Greeter` serves Restate on $PORT (9080); `swift run Greeter --dev` adds a local Restate.
+try await Endpoint(Greeter.self).run()

@@ -38,7 +38,10 @@ actor SignupWorkflow {
 /// Stands in for a real email service: prints the link it would send.
 enum EmailSender {
     static func sendConfirmation(to email: String, workflowID: String, secret: String) async throws {
-        let link = "http://localhost:8080/SignupWorkflow/\(workflowID)/click --json '\"\(secret)\"'"
-        print("[SignupWorkflow \(workflowID)] email to \(email): confirm with curl -X POST \(link)")
+        let command = "curl -X POST localhost:8080/SignupWorkflow/\(workflowID)/click --json '\"\(secret)\"'"
+        // Written straight to the file handle: print() is buffered when stdout is not a terminal.
+        FileHandle.standardOutput.write(
+            Data("[SignupWorkflow \(workflowID)] email to \(email) with secret \(secret); to click: \(command)\n".utf8)
+        )
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Restate
+import RestateTesting
 
-let port = ProcessInfo.processInfo.environment["PORT"].flatMap(Int.init) ?? 9080
-try await Endpoint(SignupWorkflow.self).serve(port: port)
+// `swift run SignupWorkflow` serves Restate on $PORT (9080); `swift run SignupWorkflow --dev` adds a local Restate.
+try await Endpoint(SignupWorkflow.self).run()

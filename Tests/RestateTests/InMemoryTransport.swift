@@ -34,7 +34,7 @@ final class RecordingSink: ResponseSink {
 
     func write(_ buffer: ByteBuffer) async throws {
         var buffer = buffer
-        state.withLock { $0.body.writeBuffer(&buffer) }
+        _ = state.withLock { $0.body.writeBuffer(&buffer) }
         onWrite?(buffer)
     }
 

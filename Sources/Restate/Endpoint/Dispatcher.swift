@@ -52,7 +52,8 @@ final class Dispatcher: Sendable {
     /// Admits an attempt, first cancelling and awaiting a still-running attempt of the same
     /// invocation. Returns `nil` when the shard is full.
     func admit(invocationID: String?, cancel: @escaping @Sendable () -> Void) async -> Ticket? {
-        let index = invocationID.map { Int(StableHash.fnv1a($0) % UInt64(shards.count)) } ?? Int.random(in: 0..<shards.count)
+        let index =
+            invocationID.map { Int(StableHash.fnv1a($0) % UInt64(shards.count)) } ?? Int.random(in: 0..<shards.count)
         let box = shards[index]
         while true {
             enum Step {
