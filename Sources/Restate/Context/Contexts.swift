@@ -157,18 +157,7 @@ extension ContextProtocol {
         returning: Output.Type = Output.self,
         options: CallOptions = .init()
     ) throws -> CallFuture<Output> {
-        try ensureOutsideRun()
-        let parameter = try JSONCoding.encode(input)
-        let callTarget = options.callTarget(target)
-        let handles = try invocation.machineCall {
-            try $0.call(callTarget, parameter: parameter, name: options.name ?? "")
-        }
-        return CallFuture(
-            invocationID: DurableFuture(invocation: invocation, handle: handles.invocationID) { try $0.invocationID() },
-            response: DurableFuture(invocation: invocation, handle: handles.result) {
-                try $0.decoded(as: Output.self)
-            }
-        )
+        try call(target, parameter: try JSONCoding.encode(input), options: options) { try $0.decoded(as: Output.self) }
     }
 
     /// Sends a one-way message to a handler, optionally delayed, and returns a handle to the new
@@ -180,17 +169,7 @@ extension ContextProtocol {
         delay: Duration? = nil,
         options: CallOptions = .init()
     ) throws -> InvocationHandle {
-        try ensureOutsideRun()
-        let parameter = try JSONCoding.encode(input)
-        let callTarget = options.callTarget(target)
-        let invokeTime = delay.map { Invocation.now() + $0 }
-        let handle = try invocation.machineCall {
-            try $0.send(callTarget, parameter: parameter, invokeTime: invokeTime, name: options.name ?? "")
-        }
-        return InvocationHandle(
-            context: invocation,
-            id: DurableFuture(invocation: invocation, handle: handle) { try $0.invocationID() }
-        )
+        try send(target, parameter: try JSONCoding.encode(input), delay: delay, options: options)
     }
 
     /// Cancels another invocation. Its handlers see ``TerminalError/cancelled`` at their next

@@ -92,21 +92,12 @@ extension ContextProtocol {
     public func send(_ target: Target, delay: Duration? = nil, options: CallOptions = .init()) throws
         -> InvocationHandle
     {
-        try ensureOutsideRun()
-        let callTarget = options.callTarget(target)
-        let invokeTime = delay.map { Invocation.now() + $0 }
-        let handle = try invocation.machineCall {
-            try $0.send(callTarget, parameter: Data(), invokeTime: invokeTime, name: options.name ?? "")
-        }
-        return InvocationHandle(
-            context: invocation,
-            id: DurableFuture(invocation: invocation, handle: handle) { try $0.invocationID() }
-        )
+        try send(target, parameter: Data(), delay: delay, options: options)
     }
 
     /// A call with an encoded parameter (empty for handlers without input) and a decoder of the
     /// response (one that accepts the empty response of handlers without output).
-    private func call<Output: Sendable>(
+    func call<Output: Sendable>(
         _ target: Target,
         parameter: Data,
         options: CallOptions,
@@ -120,6 +111,20 @@ extension ContextProtocol {
         return CallFuture(
             invocationID: DurableFuture(invocation: invocation, handle: handles.invocationID) { try $0.invocationID() },
             response: DurableFuture(invocation: invocation, handle: handles.result, transform: decode)
+        )
+    }
+
+    /// A one-way send with an encoded parameter (empty for handlers without input).
+    func send(_ target: Target, parameter: Data, delay: Duration?, options: CallOptions) throws -> InvocationHandle {
+        try ensureOutsideRun()
+        let callTarget = options.callTarget(target)
+        let invokeTime = delay.map { Invocation.now() + $0 }
+        let handle = try invocation.machineCall {
+            try $0.send(callTarget, parameter: parameter, invokeTime: invokeTime, name: options.name ?? "")
+        }
+        return InvocationHandle(
+            context: invocation,
+            id: DurableFuture(invocation: invocation, handle: handle) { try $0.invocationID() }
         )
     }
 }
