@@ -133,6 +133,13 @@ extension ContextProtocol {
         return DurableFuture(invocation: invocation, handle: handle) { try $0.decoded(as: T.self) }
     }
 
+    /// The current time, journaled: replays see the time of the first execution.
+    ///
+    /// Use it instead of `Date()` in handler code, which would differ on every replay.
+    public func now() async throws -> Date {
+        try await run("now") { Date() }
+    }
+
     /// Sleeps durably: the invocation may suspend and resume on another process.
     public func sleep(for duration: Duration, name: String? = nil) async throws {
         try await timer(for: duration, name: name).value
