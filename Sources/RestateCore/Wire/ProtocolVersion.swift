@@ -27,25 +27,47 @@ public enum ProtocolVersion: Int, Sendable, Hashable, CaseIterable, Comparable {
     /// Parameters after `;` and surrounding whitespace are ignored; the media type is compared
     /// case-insensitively. Returns `nil` for a missing, malformed or unsupported content type, which
     /// the endpoint answers with 415.
+    ///
+    /// Runs on every invocation, so it compares UTF-8 bytes instead of using `String` operations,
+    /// which walk grapheme clusters (they were half the instructions of a one-shot invocation).
     public init?(contentType: String?) {
-        guard let contentType else { return nil }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        let trimmed = mediaType.trimmingASCIIWhitespace().lowercased()
-        guard trimmed.hasPrefix(ProtocolVersion.contentTypePrefix) else { return nil }
-        let digits = trimmed.dropFirst(ProtocolVersion.contentTypePrefix.count)
-        guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy(\.isASCIIDigit),
-            let number = Int(digits), let version = ProtocolVersion(rawValue: number)
-        else { return nil }
-        self = version
+        guard var contentType else { return nil }
+        let parsed = contentType.withUTF8 { ProtocolVersion.parse(UnsafeRawBufferPointer($0)) }
+        guard let parsed else { return nil }
+        self = parsed
+    }
+
+    private static let prefixBytes = Array(contentTypePrefix.utf8)
+
+    private static func parse(_ bytes: UnsafeRawBufferPointer) -> ProtocolVersion? {
+        var index = 0
+        let end = bytes.count
+        func isSpace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        while index < end, isSpace(bytes[index]) { index += 1 }
+        guard end - index > prefixBytes.count else { return nil }
+        for expected in prefixBytes {
+            var byte = bytes[index]
+            if byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { byte += 32 }
+            guard byte == expected else { return nil }
+            index += 1
+        }
+        var number = 0
+        var digits = 0
+        while index < end, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            number = number * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+            digits += 1
+            guard digits <= 3 else { return nil }
+            index += 1
+        }
+        guard digits > 0 else { return nil }
+        while index < end, isSpace(bytes[index]) { index += 1 }
+        guard index == end || bytes[index] == UInt8(ascii: ";") else { return nil }
+        return ProtocolVersion(rawValue: number)
     }
 
     public static func < (lhs: ProtocolVersion, rhs: ProtocolVersion) -> Bool {
         lhs.rawValue < rhs.rawValue
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigit: Bool { self >= "0" && self <= "9" }
 }
 
 extension StringProtocol {
