@@ -21,8 +21,9 @@ SWIFT_PORT=${SWIFT_PORT:-19080}
 PY_PORT=${PY_PORT:-19081}
 NGHTTPD_PORT=${NGHTTPD_PORT:-19082}
 CT="content-type: application/vnd.restate.invocation.v5"
-# (connections, max concurrent streams per connection, requests)
-LEVELS=("1 1 3000" "8 32 10000" "64 100 20000")
+# connections, max concurrent streams per connection, requests for Swift and nghttpd, requests for
+# Python (a few hundred requests/s here, so fewer to keep each load within seconds)
+LEVELS=("1 1 3000 1000" "8 32 10000 3000" "64 100 20000 4000")
 
 WORK=$(mktemp -d /tmp/restate-e2e.XXXXXX)
 PIDS=()
@@ -128,16 +129,16 @@ SC=$(size "$WORK/swift-counter.response")
 PC=$(size "$WORK/python-counter.response")
 for round in $(seq 1 "$ROUNDS"); do
     for level in "${LEVELS[@]}"; do
-        read -r c m n <<<"$level"
+        read -r c m n npy <<<"$level"
         log "round $round: -c $c -m $m"
         # Interleaved, so that the three targets see the same background noise.
         load swift greet "$SWIFT_PORT" "$GREET" "$WORK/greet.bin" "$SG" "$c" "$m" "$n" "$round"
-        load python greet "$PY_PORT" "$GREET" "$WORK/greet.bin" "$PG" "$c" "$m" "$n" "$round"
+        load python greet "$PY_PORT" "$GREET" "$WORK/greet.bin" "$PG" "$c" "$m" "$npy" "$round"
         load nghttpd greet "$NGHTTPD_PORT" "$GREET" "$WORK/greet.bin" "$SG" "$c" "$m" "$n" "$round"
     done
     log "round $round: stateful Counter/add, -c 8 -m 32"
     load swift counter "$SWIFT_PORT" "$COUNTER" "$WORK/counter.bin" "$SC" 8 32 10000 "$round"
-    load python counter "$PY_PORT" "$COUNTER" "$WORK/counter.bin" "$PC" 8 32 10000 "$round"
+    load python counter "$PY_PORT" "$COUNTER" "$WORK/counter.bin" "$PC" 8 32 3000 "$round"
 done
 
 # --- a profile of the Swift endpoint under load (perf, software clock), if perf works here ------
