@@ -64,6 +64,12 @@ def median_records(records):
     return out
 
 
+def rps_of(best, key):
+    """Requests/s of a trusted record, else None."""
+    r = best.get(key)
+    return r["rps"] if r and not r.get("untrusted") else None
+
+
 def fmt_ratio(a, b):
     return f"{a / b:.2f}×" if a and b else "–"
 
@@ -106,8 +112,8 @@ def main():
     levels = sorted({(k[2], k[3]) for k in best if k[1] == "greet"})
     for case in ("greet", "counter"):
         for c, mm in sorted({(k[2], k[3]) for k in best if k[1] == case}):
-            py = best.get(("python", case, c, mm), {}).get("rps")
-            ng = best.get(("nghttpd", "greet", c, mm), {}).get("rps")
+            py = rps_of(best, ("python", case, c, mm))
+            ng = rps_of(best, ("nghttpd", "greet", c, mm))
             for target in ("swift", "python", "nghttpd"):
                 r = best.get((target, case, c, mm))
                 if not r:
@@ -128,8 +134,8 @@ def main():
 
     # Targets of the issue.
     lines += ["", "## Targets", ""]
-    s8 = best.get(("swift", "greet", 8, 32), {}).get("rps")
-    n8 = best.get(("nghttpd", "greet", 8, 32), {}).get("rps")
+    s8 = rps_of(best, ("swift", "greet", 8, 32))
+    n8 = rps_of(best, ("nghttpd", "greet", 8, 32))
     if s8 and n8:
         ok = s8 >= 0.7 * n8
         lines.append(
@@ -137,14 +143,14 @@ def main():
             f"({s8:,.0f} / {n8:,.0f} = {100 * s8 / n8:.0f} %)."
         )
     for c, mm in levels:
-        s = best.get(("swift", "greet", c, mm), {}).get("rps")
-        p = best.get(("python", "greet", c, mm), {}).get("rps")
+        s = rps_of(best, ("swift", "greet", c, mm))
+        p = rps_of(best, ("python", "greet", c, mm))
         if s and p:
             lines.append(
                 f"- Beat the Python SDK at `-c {c} -m {mm}`: **{'met' if s > p else 'not met'}** ({s / p:.1f}×)."
             )
-    s = best.get(("swift", "counter", 8, 32), {}).get("rps")
-    p = best.get(("python", "counter", 8, 32), {}).get("rps")
+    s = rps_of(best, ("swift", "counter", 8, 32))
+    p = rps_of(best, ("python", "counter", 8, 32))
     if s and p:
         lines.append(f"- Stateful Counter/add at `-c 8 -m 32` vs Python SDK: {s / p:.1f}×.")
 

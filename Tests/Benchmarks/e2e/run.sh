@@ -110,6 +110,7 @@ load() { # TARGET CASE PORT PATH BODY RESPONSE_BYTES C M N ROUND
     local target=$1 case=$2 port=$3 path=$4 body=$5 bytes=$6 c=$7 m=$8 n=$9 round=${10}
     local url="http://127.0.0.1:$port$path" tag="$target-$case-c$c-m$m-r$round"
     n=$(awk -v n="$n" -v s="$N_SCALE" -v c="$c" 'BEGIN { v = int(n * s); if (v < c) v = c; print v }')
+    rm -f "$WORK/$tag.log" # h2load appends to its log file
     # Warm-up (not recorded), then the measured run.
     timeout "$LOAD_TIMEOUT" h2load -n $((n / 10 > c ? n / 10 : c)) -c "$c" -m "$m" -d "$body" -H "$CT" "$url" >/dev/null
     timeout "$LOAD_TIMEOUT" h2load -n "$n" -c "$c" -m "$m" -d "$body" -H "$CT" \
