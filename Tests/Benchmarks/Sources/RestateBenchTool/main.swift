@@ -25,8 +25,7 @@ case "serve":
     // Bounded: the server exits by itself after MAX_SECONDS even if the script that started it died.
     let maxSeconds = arguments.dropFirst(2).first.flatMap(Int.init) ?? 1800
     let server = try await Endpoint.benchmarkEndpoint().start(host: "127.0.0.1", port: port)
-    print("listening on \(server.port)")
-    fflush(stdout)
+    FileHandle.standardOutput.write(Data("listening on \(server.port)\n".utf8))
     try await Task.sleep(for: .seconds(maxSeconds))
     await server.shutdown(gracePeriod: .seconds(1))
 
