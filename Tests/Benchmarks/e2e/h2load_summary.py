@@ -68,6 +68,11 @@ def main() -> int:
     if errors:
         record["error"] = "; ".join(errors)
     print(json.dumps(record))
+    print(
+        f"  {label:36s} {record['rps']:>9.0f} req/s  p50 {record['p50_ms']:7.2f} ms  "
+        f"p99 {record['p99_ms']:7.2f} ms  {record.get('error', '')}",
+        file=sys.stderr,
+    )
     return 1 if errors else 0
 
 

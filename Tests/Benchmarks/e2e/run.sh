@@ -119,7 +119,6 @@ load() { # TARGET CASE PORT PATH BODY RESPONSE_BYTES C M N ROUND
         "$target" "$case" "$c" "$m" >>"$RECORDS"; then
         echo "UNTRUSTED: $(tail -1 "$RECORDS")" >&2
     fi
-    tail -1 "$RECORDS" | "$PY" -c 'import json,sys; r=json.load(sys.stdin); print(f"  {r[\"label\"]:40s} {r[\"rps\"]:>10.0f} req/s  p50 {r[\"p50_ms\"]:.2f} ms  p99 {r[\"p99_ms\"]:.2f} ms", r.get("error", ""))' >&2
 }
 
 GREET=/invoke/Greeter/greet
@@ -146,14 +145,22 @@ done
 PROFILE=$WORK/perf-swift.txt
 if command -v perf >/dev/null && perf record -e cpu-clock -o "$WORK/probe.data" true >/dev/null 2>&1; then
     log "profiling the Swift endpoint at -c 8 -m 32"
-    perf record -e cpu-clock -F 999 -g -p "$SWIFT_PID" -o "$WORK/perf.data" -- sleep 6 >/dev/null 2>&1 &
+    # $SWIFT_PID is the `timeout` wrapper; profile the server, its child.
+    server_pid=$(pgrep -P "$SWIFT_PID" | head -1)
+    perf record -e cpu-clock -F 999 -g -p "$server_pid" -o "$WORK/perf.data" -- sleep 6 >/dev/null 2>&1 &
     perf_pid=$!
     sleep 0.5
     timeout "$LOAD_TIMEOUT" h2load -n 40000 -c 8 -m 32 -d "$WORK/greet.bin" -H "$CT" \
         "http://127.0.0.1:$SWIFT_PORT$GREET" >/dev/null || true
     wait "$perf_pid" || true
-    perf report -i "$WORK/perf.data" --stdio --no-children --sort dso,symbol --percent-limit 0.7 2>/dev/null \
-        | grep -v '^$' | swift demangle --simplified >"$PROFILE" || true
+    {
+        echo "# perf record -e cpu-clock -g of RestateBenchTool serve under h2load -n 40000 -c 8 -m 32 (Greeter/greet)"
+        echo "# By shared object:"
+        perf report -i "$WORK/perf.data" --stdio --no-children --sort dso -g none 2>/dev/null | grep -v '^#' | grep -v '^$'
+        echo "# By symbol (self time, >= 0.5 %):"
+        perf report -i "$WORK/perf.data" --stdio --no-children --sort dso,symbol -g none --percent-limit 0.5 2>/dev/null \
+            | grep -v '^#' | grep -v '^$' | swift demangle --simplified | cut -c1-220
+    } >"$PROFILE" || true
 fi
 
 # --- instruction counts (callgrind) and the report ------------------------------------------------
