@@ -5,7 +5,7 @@
 #
 # Each scenario of `RestateBenchTool invoke` runs twice, N1 and N2 times; the difference divided
 # by N2 - N1 is the cost of one operation without process start-up. The top functions of the
-# in-process invocation go to callgrind-top.txt beside OUT.json.
+# one-shot state-machine invocation go to callgrind-top.txt beside OUT.json.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -27,8 +27,6 @@ TOOL=$WORK/RestateBenchTool
 # scenario N1 N2
 SCENARIOS=(
     "state-machine 200 2200"
-    "endpoint-greet 100 1100"
-    "endpoint-counter 100 1100"
     "replay-10 100 1100"
     "replay-100 20 220"
     "replay-1000 5 25"
@@ -60,7 +58,10 @@ for entry in "${SCENARIOS[@]}"; do
 done
 printf '\n}\n' >>"$OUT"
 
-# Where an in-process invocation spends its instructions (exclusive cost, top 30).
-callgrind_annotate --threshold=99 "$WORK/endpoint-greet.1100.out" 2>/dev/null | head -60 \
+# The in-process endpoint scenarios (endpoint-greet, endpoint-counter) are left out: valgrind
+# 3.19 crashes (SIGSEGV inside valgrind) once Swift concurrency starts its threads; the perf
+# profile of run.sh covers that path.
+# Where a one-shot invocation of the state machine spends its instructions (exclusive cost).
+callgrind_annotate --threshold=99 "$WORK/state-machine.2200.out" 2>/dev/null | head -60 \
     | swift demangle --simplified >"$(dirname "$OUT")/callgrind-top.txt" || true
 echo "instruction counts in $OUT" >&2
