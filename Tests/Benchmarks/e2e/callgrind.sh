@@ -64,4 +64,6 @@ printf '\n}\n' >>"$OUT"
 # Where a one-shot invocation of the state machine spends its instructions (exclusive cost).
 callgrind_annotate --threshold=99 "$WORK/state-machine.2200.out" 2>/dev/null | head -60 \
     | swift demangle --simplified >"$(dirname "$OUT")/callgrind-top.txt" || true
+callgrind_annotate --inclusive=yes --threshold=99 "$WORK/state-machine.2200.out" 2>/dev/null | head -70 \
+    | swift demangle --simplified >"$(dirname "$OUT")/callgrind-inclusive.txt" || true
 echo "instruction counts in $OUT" >&2
