@@ -157,6 +157,8 @@ if command -v perf >/dev/null && perf record -e cpu-clock -o "$WORK/probe.data" 
         echo "# perf record -e cpu-clock -g of RestateBenchTool serve under h2load -n 40000 -c 8 -m 32 (Greeter/greet)"
         echo "# By shared object:"
         perf report -i "$WORK/perf.data" --stdio --no-children --sort dso -g none 2>/dev/null | grep -v '^#' | grep -v '^$'
+        echo "# By thread (NIO event loops vs the Swift concurrency global executor):"
+        perf report -i "$WORK/perf.data" --stdio --no-children --sort comm -g none 2>/dev/null | grep -v '^#' | grep -v '^$'
         echo "# By symbol (self time, >= 0.5 %):"
         perf report -i "$WORK/perf.data" --stdio --no-children --sort dso,symbol -g none --percent-limit 0.5 2>/dev/null \
             | grep -v '^#' | grep -v '^$' | swift demangle --simplified | cut -c1-220
