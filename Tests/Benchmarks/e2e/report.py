@@ -174,7 +174,7 @@ def main():
             "replay-1000": "replay of a 1,000-entry journal",
             "encode-output": "encode one OutputCommand frame",
             "decode-start": "decode one StartMessage frame (with 2 eager state entries)",
-            "json-order": "JSON encode + decode of a 420-byte order (Foundation, sorted keys)",
+            "json-order": "JSON encode + decode of a 405-byte order (Foundation, sorted keys)",
         }
         for k, v in callgrind.items():
             lines.append(f"| `{k}` | {what.get(k, '')} | {v:,} |")
