@@ -1,0 +1,87 @@
+import BenchSupport
+import Foundation
+import NIOCore
+import Restate
+import RestateCore
+
+// The e2e endpoint and the callgrind driver of the benchmarks:
+//
+//   RestateBenchTool serve [PORT] [MAX_SECONDS]   serve Greeter + Counter on 127.0.0.1, print the port
+//   RestateBenchTool body greet|counter FILE      write a pre-encoded V5 request body (Start + Input)
+//   RestateBenchTool invoke SCENARIO N            run a scenario N times in process (for callgrind)
+//
+// Scenarios: state-machine, endpoint-greet, endpoint-counter, replay-ENTRIES, encode-output,
+// decode-start, json-order.
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(2)
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+switch arguments.first {
+case "serve":
+    let port = arguments.dropFirst().first.flatMap(Int.init) ?? 9080
+    // Bounded: the server exits by itself after MAX_SECONDS even if the script that started it died.
+    let maxSeconds = arguments.dropFirst(2).first.flatMap(Int.init) ?? 1800
+    let server = try await Endpoint.benchmarkEndpoint().start(host: "127.0.0.1", port: port)
+    FileHandle.standardOutput.write(Data("listening on \(server.port)\n".utf8))
+    try await Task.sleep(for: .seconds(maxSeconds))
+    await server.shutdown(gracePeriod: .seconds(1))
+
+case "body":
+    let rest = Array(arguments.dropFirst())
+    guard rest.count == 2 else { fail("usage: body greet|counter FILE") }
+    let body: ByteBuffer
+    switch rest[0] {
+    case "greet": body = Bodies.greet()
+    case "counter": body = Bodies.counterAdd()
+    default: fail("unknown body \(rest[0])")
+    }
+    try Data(body.readableBytesView).write(to: URL(fileURLWithPath: rest[1]))
+
+case "invoke":
+    let rest = Array(arguments.dropFirst())
+    guard rest.count == 2, let count = Int(rest[1]) else { fail("usage: invoke SCENARIO N") }
+    let scenario = rest[0]
+    var sink = 0
+    switch scenario {
+    case "state-machine":
+        let body = Bodies.greet()
+        for _ in 0..<count { sink &+= try Scenarios.stateMachineOneShot(body).readableBytes }
+    case "endpoint-greet", "endpoint-counter":
+        let handler = try Endpoint.benchmarkEndpoint().makeHandler()
+        let greet = scenario == "endpoint-greet"
+        let body = greet ? Bodies.greet() : Bodies.counterAdd()
+        for _ in 0..<count {
+            let response =
+                greet
+                ? await handler.invokeInProcess("Greeter", "greet", body: body)
+                : await handler.invokeInProcess("Counter", "add", body: body)
+            guard response.status == 200, response.finished else { fail("bad response \(response)") }
+            sink &+= response.body.readableBytes
+        }
+    case let name where name.hasPrefix("replay-"):
+        guard let entries = Int(name.dropFirst("replay-".count)) else { fail("bad scenario \(name)") }
+        let body = Bodies.replayJournal(entries: entries)
+        let keys = Bodies.replayJournalKeys(entries)
+        for _ in 0..<count { sink &+= try Scenarios.replay(body, keys: keys).readableBytes }
+    case "encode-output":
+        let message = Scenarios.messageKinds.first { $0.name == "Output" }!.message
+        for _ in 0..<count { sink &+= try message.encodedFrame().readableBytes }
+    case "decode-start":
+        let frame = try Scenarios.messageKinds.first { $0.name == "Start" }!.message.encodedFrame()
+        for _ in 0..<count { sink &+= try Scenarios.decodeAll(frame) }
+    case "json-order":
+        for _ in 0..<count {
+            let data = try Order.makeEncoder().encode(Order.sample)
+            sink &+= try JSONDecoder().decode(Order.self, from: data).items.count
+        }
+    default:
+        fail("unknown scenario \(scenario)")
+    }
+    print("\(scenario) x\(count): \(sink)")
+
+default:
+    fail("usage: RestateBenchTool serve [PORT] [MAX_SECONDS] | body greet|counter FILE | invoke SCENARIO N")
+}
