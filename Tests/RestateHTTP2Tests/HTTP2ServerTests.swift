@@ -615,7 +615,13 @@ struct HTTP2ServerOutcomeTests {
         try await withServer(configuration: configuration, handler: echoHandler) { server in
             let first = try await H2TestClient.connect(port: server.port)
             try await first.ping()  // admitted and served
-            let second = try await rawExchange(port: server.port, send: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            // Closed on accept: depending on timing the client sees an empty read or a failed write.
+            let second: [UInt8]
+            do {
+                second = try await rawExchange(port: server.port, send: Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            } catch {
+                second = []
+            }
             #expect(second.isEmpty)
             try await first.ping()  // the first one is unaffected
             await first.close()
