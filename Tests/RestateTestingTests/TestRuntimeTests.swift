@@ -170,7 +170,9 @@ struct TestRuntimeTests {
             let started = ContinuousClock.now
             let answer: String = try await runtime.call("Sleeper", "sleep", input: 86_400)
             #expect(answer == "woke up")
-            #expect(ContinuousClock.now - started < .seconds(10))
+            // Not a timing test: the real time only has to be nowhere near a day. It is ~0.1 s
+            // alone, but the suite shares 2 cores with the CPU-heavy scenario tests.
+            #expect(ContinuousClock.now - started < .seconds(300))
             #expect(await runtime.now.timeIntervalSince(before) >= 86_400)
         }
     }
