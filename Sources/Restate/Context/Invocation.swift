@@ -25,7 +25,6 @@ public final class Invocation: Sendable {
         var random: DeterministicRandom?
         var waiter: CheckedContinuation<Void, Never>?
         var pendingWakeup = false
-        var inputError: (any Error)?
         var request = Request(invocationID: "")
     }
 
@@ -105,12 +104,10 @@ public final class Invocation: Sendable {
         wakeUp()
     }
 
-    /// Marks the end of the request body.
-    func receivedEndOfInput(error: (any Error)? = nil) {
-        state.withLock { state in
-            state.machine.notifyInputClosed()
-            state.inputError = error
-        }
+    /// Marks the end of the request body, whether it ended cleanly or the stream failed: either
+    /// way no more notifications come, so awaits suspend.
+    func receivedEndOfInput() {
+        state.withLock { $0.machine.notifyInputClosed() }
         wakeUp()
     }
 

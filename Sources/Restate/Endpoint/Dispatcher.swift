@@ -57,7 +57,7 @@ final class Dispatcher: Sendable {
         let box = shards[index]
         while true {
             enum Step {
-                case admitted(Ticket)
+                case admitted(Ticket, inFlight: Int)
                 case full
                 case fence(Attempt)
             }
@@ -68,11 +68,14 @@ final class Dispatcher: Sendable {
                 shard.nextToken += 1
                 let token = shard.nextToken
                 if let invocationID { shard.running[invocationID] = Attempt(token: token, cancel: cancel) }
-                return .admitted(Ticket(shard: index, invocationID: invocationID, token: token))
+                return .admitted(
+                    Ticket(shard: index, invocationID: invocationID, token: token),
+                    inFlight: shard.inFlight
+                )
             }
             switch step {
-            case .admitted(let ticket):
-                box.inFlightGauge.record(box.state.withLock { $0.inFlight })
+            case .admitted(let ticket, let inFlight):
+                box.inFlightGauge.record(inFlight)
                 return ticket
             case .full:
                 rejected.increment()

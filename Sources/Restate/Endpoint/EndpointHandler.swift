@@ -135,10 +135,10 @@ public final class EndpointHandler: Sendable {
             group.addTask {
                 do {
                     for try await chunk in body { invocation.receivedInput(chunk) }
-                    invocation.receivedEndOfInput()
                 } catch {
-                    invocation.receivedEndOfInput(error: error)
+                    // A reset or closed stream ends the input like a clean end does.
                 }
+                invocation.receivedEndOfInput()
             }
             do {
                 try await response.writeHead(
