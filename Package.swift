@@ -142,6 +142,22 @@ let package = Package(
         .executableTarget(name: "SignupWorkflow", dependencies: ["Restate", "RestateTesting"], path: "Samples/SignupWorkflow"),
         .executableTarget(name: "Greeter", dependencies: ["Restate", "RestateTesting"], path: "Samples/Greeter"),
         .executableTarget(name: "Counter", dependencies: ["Restate", "RestateTesting"], path: "Samples/Counter"),
+        .executableTarget(name: "Saga", dependencies: ["Restate", "RestateTesting"], path: "Samples/Saga"),
+        .executableTarget(name: "FanOut", dependencies: ["Restate", "RestateTesting"], path: "Samples/FanOut"),
+        .executableTarget(name: "Cron", dependencies: ["Restate", "RestateTesting"], path: "Samples/Cron"),
+        .executableTarget(name: "Payments", dependencies: ["Restate", "RestateTesting"], path: "Samples/Payments"),
+        // The e2e test-services contract (restatedev/e2e) plus the protocol fixtures.
+        .executableTarget(name: "TestServices", dependencies: ["Restate", "RestateTesting"], path: "Samples/TestServices"),
+        // Every sample end to end through RestateTesting.
+        .testTarget(
+            name: "SamplesTests",
+            dependencies: [
+                "SignupWorkflow", "Greeter", "Counter", "Saga", "FanOut", "Cron", "Payments",
+                "Restate", "RestateTesting",
+            ]
+        ),
+        // The test-services contract flows through RestateTesting.
+        .testTarget(name: "TestServicesTests", dependencies: ["TestServices", "Restate", "RestateTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,1 @@
+// Scaffold: replaced by the samples' end-to-end tests before this lands.
