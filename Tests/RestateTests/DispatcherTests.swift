@@ -29,14 +29,15 @@ struct DispatcherTests {
     /// on the promise (its first frames have been written).
     private func startBlockedAttempt(
         _ handler: EndpointHandler,
-        invocationID: String
+        invocationID: String,
+        key: String = "k"
     ) async throws -> (task: Task<Void, Never>, sink: RecordingSink, body: AsyncStream<ByteBuffer>.Continuation) {
         let (body, continuation) = AsyncStream<ByteBuffer>.makeStream()
         let (written, writtenContinuation) = AsyncStream<Void>.makeStream()
         let sink = RecordingSink { _ in writtenContinuation.yield() }
         continuation.yield(
             try Frames.encode([
-                Frames.start(knownEntries: 1, key: "k", state: [:], id: invocationID), Frames.input("\"x\""),
+                Frames.start(knownEntries: 1, key: key, state: [:], id: invocationID), Frames.input("\"x\""),
             ])
         )
         let head = self.head("/invoke/Signup/run", invocationID: invocationID)
@@ -96,11 +97,11 @@ struct DispatcherTests {
         #expect(accepted.recorded.status == 200)
     }
 
-    @Test("attempts of different invocations run side by side")
+    @Test("attempts of different invocations (of different workflow IDs) run side by side")
     func independentInvocations() async throws {
         let handler = try makeHandler(shards: 1, inFlight: 10)
-        let a = try await startBlockedAttempt(handler, invocationID: "inv_a")
-        let b = try await startBlockedAttempt(handler, invocationID: "inv_b")
+        let a = try await startBlockedAttempt(handler, invocationID: "inv_a", key: "a")
+        let b = try await startBlockedAttempt(handler, invocationID: "inv_b", key: "b")
         a.body.finish()
         b.body.finish()
         await a.task.value

@@ -1,6 +1,6 @@
 import Foundation
+import Metrics
 import RestateCore
-import Synchronization
 
 /// A service bound to an endpoint, with its type erased: name, kind, handlers, and how to get the
 /// instance a handler runs on.
@@ -14,6 +14,8 @@ struct BoundService: Sendable {
         var output: PayloadDescriptor
         /// Runs the handler for `key` with the raw input.
         var run: @Sendable (_ key: String, _ invocation: Invocation, _ input: Data) async throws -> Data
+        /// Set by the endpoint handler, once the metrics system is bootstrapped.
+        var metrics: HandlerMetrics?
     }
 
     var name: String
@@ -22,6 +24,10 @@ struct BoundService: Sendable {
     var handlers: [String: Handler]
     /// Handler names in declaration order, for a stable manifest.
     var handlerOrder: [String]
+    /// Drops the instances idle for longer than the endpoint's idle timeout.
+    var evictIdleInstances: @Sendable () -> Void
+    /// What the instance registry holds.
+    var instanceStatistics: @Sendable () -> InstanceStatistics
 
     init<S: RestateService>(_ type: S.Type, registry: InstanceRegistry<S>) {
         let descriptor = S.restateDescriptor
@@ -31,6 +37,8 @@ struct BoundService: Sendable {
         var handlers: [String: Handler] = [:]
         for handler in descriptor.handlers {
             let body = handler.body
+            // A workflow's `run` and an object's handlers without a kind are exclusive.
+            let exclusive = descriptor.kind.isKeyed && handler.kind != .shared
             handlers[handler.name] = Handler(
                 service: descriptor.name,
                 name: handler.name,
@@ -39,12 +47,16 @@ struct BoundService: Sendable {
                 input: handler.input,
                 output: handler.output,
                 run: { key, invocation, input in
-                    try await body(registry.instance(for: key), invocation, input)
+                    let lease = try await registry.acquire(key: key, exclusive: exclusive)
+                    defer { registry.release(lease) }
+                    return try await body(lease.instance, invocation, input)
                 }
             )
         }
         self.handlers = handlers
         self.handlerOrder = descriptor.handlers.map(\.name)
+        self.evictIdleInstances = { registry.evictIdle() }
+        self.instanceStatistics = { registry.statistics() }
     }
 
     /// Checks what Restate would reject at registration, so that a bad definition fails at
@@ -73,59 +85,32 @@ struct BoundService: Sendable {
     }
 }
 
-/// Hands out the instance a handler runs on: one per object key or workflow ID, created on first
-/// use, or a single one for services.
-///
-/// Instances live in shards chosen by a hash of the key, each with its own lock, so concurrent
-/// invocations of different keys rarely meet. Durable state lives in Restate, never in the
-/// instance, so evicting an idle instance loses nothing.
-final class InstanceRegistry<Instance: Sendable>: Sendable {
-    private struct Shard: ~Copyable {
-        var instances: [String: Instance] = [:]
-        var order: [String] = []
-    }
+/// A handler's metrics, made once instead of per invocation: creating a metric goes through the
+/// metrics factory's lock and allocates.
+final class HandlerMetrics: Sendable {
+    private let invocations: [EndpointHandler.Outcome: Counter]
+    private let durations: [EndpointHandler.Outcome: Metrics.Timer]
+    let replayedEntries: Recorder
 
-    private final class ShardBox: Sendable {
-        let mutex = Mutex(Shard())
-    }
-
-    private let factory: @Sendable () -> Instance
-    private let shards: [ShardBox]
-    private let capacityPerShard: Int
-    private let single: Instance?
-
-    init(keyed: Bool, shardCount: Int, capacityPerShard: Int, factory: @escaping @Sendable () -> Instance) {
-        self.factory = factory
-        self.capacityPerShard = max(1, capacityPerShard)
-        self.single = keyed ? nil : factory()
-        self.shards = keyed ? (0..<max(1, shardCount)).map { _ in ShardBox() } : []
-    }
-
-    func instance(for key: String) -> Instance {
-        if let single { return single }
-        let shard = shards[Int(StableHash.fnv1a(key) % UInt64(shards.count))]
-        return shard.mutex.withLock { shard in
-            if let instance = shard.instances[key] { return instance }
-            let instance = factory()
-            if shard.instances.count >= capacityPerShard, !shard.order.isEmpty {
-                shard.instances[shard.order.removeFirst()] = nil
-            }
-            shard.instances[key] = instance
-            shard.order.append(key)
-            return instance
+    init(service: String, handler: String) {
+        var invocations: [EndpointHandler.Outcome: Counter] = [:]
+        var durations: [EndpointHandler.Outcome: Metrics.Timer] = [:]
+        for outcome in EndpointHandler.Outcome.allCases {
+            let dimensions = [("service", service), ("handler", handler), ("outcome", outcome.rawValue)]
+            invocations[outcome] = Counter(label: "restate.invocations", dimensions: dimensions)
+            durations[outcome] = Metrics.Timer(label: "restate.invocation.duration", dimensions: dimensions)
         }
+        self.invocations = invocations
+        self.durations = durations
+        replayedEntries = Recorder(
+            label: "restate.invocation.replayed_entries",
+            dimensions: [("service", service), ("handler", handler)]
+        )
     }
-}
 
-/// A hash that is the same in every process, unlike `Hasher`, so a key maps to the same shard.
-enum StableHash {
-    static func fnv1a(_ string: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in string.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return hash
+    func record(_ outcome: EndpointHandler.Outcome, duration: Duration) {
+        invocations[outcome]?.increment()
+        durations[outcome]?.recordNanoseconds(Int64(duration / .nanoseconds(1)))
     }
 }
 

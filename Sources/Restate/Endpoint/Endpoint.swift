@@ -24,8 +24,11 @@ public struct Endpoint: Sendable {
         public var maximumMessageSize: Int
         /// Number of shards of the instance registry; defaults to the number of cores.
         public var shardCount: Int
-        /// Instances kept per shard before the least recently created is dropped.
+        /// Instances kept per shard; past it, the least recently used idle one is dropped.
         public var instancesPerShard: Int
+        /// How long an instance nobody uses is kept before it is dropped. Instances hold no
+        /// durable state, so this trades memory for the cost of `init()`.
+        public var instanceIdleTimeout: Duration
         /// Invocation attempts running at once per shard; more are refused with 503 (Restate
         /// retries them), so a burst never grows memory without bound.
         public var maxInFlightPerShard: Int
@@ -41,6 +44,7 @@ public struct Endpoint: Sendable {
             maximumMessageSize: Int = FrameDecoder.defaultMaximumMessageSize,
             shardCount: Int = ProcessInfo.processInfo.activeProcessorCount,
             instancesPerShard: Int = 10_000,
+            instanceIdleTimeout: Duration = .seconds(600),
             maxInFlightPerShard: Int = 4_096,
             requestResponseOnly: Bool = false,
             stateMachine: InvocationStateMachine.Options = .init(),
@@ -50,14 +54,16 @@ public struct Endpoint: Sendable {
             self.maximumMessageSize = maximumMessageSize
             self.shardCount = shardCount
             self.instancesPerShard = instancesPerShard
+            self.instanceIdleTimeout = instanceIdleTimeout
             self.maxInFlightPerShard = maxInFlightPerShard
             self.requestResponseOnly = requestResponseOnly
             self.stateMachine = stateMachine
             self.http = http
         }
 
-        /// Reads settings from the environment: `RESTATE_IDENTITY_KEYS` (comma-separated),
-        /// `RESTATE_SHARDS`.
+        /// Reads settings from the environment: `RESTATE_IDENTITY_KEYS` (comma-separated; also
+        /// read from `E2E_REQUEST_SIGNING`), `RESTATE_SHARDS`, `RESTATE_INSTANCES_PER_SHARD`,
+        /// `RESTATE_INSTANCE_IDLE_TIMEOUT` (seconds), `RESTATE_MAX_IN_FLIGHT_PER_SHARD`.
         public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
             -> Configuration
         {
@@ -69,6 +75,15 @@ public struct Endpoint: Sendable {
             }
             if let shards = environment["RESTATE_SHARDS"].flatMap(Int.init), shards > 0 {
                 configuration.shardCount = shards
+            }
+            if let capacity = environment["RESTATE_INSTANCES_PER_SHARD"].flatMap(Int.init), capacity > 0 {
+                configuration.instancesPerShard = capacity
+            }
+            if let seconds = environment["RESTATE_INSTANCE_IDLE_TIMEOUT"].flatMap(Double.init), seconds > 0 {
+                configuration.instanceIdleTimeout = .milliseconds(Int64(seconds * 1000))
+            }
+            if let inFlight = environment["RESTATE_MAX_IN_FLIGHT_PER_SHARD"].flatMap(Int.init), inFlight > 0 {
+                configuration.maxInFlightPerShard = inFlight
             }
             return configuration
         }
@@ -118,9 +133,11 @@ public struct Endpoint: Sendable {
             return
         }
         let registry = InstanceRegistry(
+            service: descriptor.name,
             keyed: descriptor.kind.isKeyed,
             shardCount: configuration.shardCount,
             capacityPerShard: configuration.instancesPerShard,
+            idleTimeout: configuration.instanceIdleTimeout,
             factory: factory
         )
         services.append(BoundService(type, registry: registry))

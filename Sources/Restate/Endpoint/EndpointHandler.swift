@@ -15,10 +15,16 @@ public final class EndpointHandler: Sendable {
     let configuration: Endpoint.Configuration
     let identity: RequestIdentityVerifier
     let dispatcher: Dispatcher
+    private let sweeper: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     init(services: [BoundService], configuration: Endpoint.Configuration) throws {
         var byName: [String: BoundService] = [:]
-        for service in services { byName[service.name] = service }
+        for var service in services {
+            for name in service.handlerOrder {
+                service.handlers[name]?.metrics = HandlerMetrics(service: service.name, handler: name)
+            }
+            byName[service.name] = service
+        }
         self.services = byName
         self.serviceOrder = services.map(\.name)
         self.configuration = configuration
@@ -27,6 +33,31 @@ public final class EndpointHandler: Sendable {
             shardCount: configuration.shardCount,
             capacityPerShard: configuration.maxInFlightPerShard
         )
+        startSweeping()
+    }
+
+    deinit {
+        sweeper.withLock { $0?.cancel() }
+    }
+
+    /// Drops idle instances on a timer, so that memory comes back when traffic stops, not only
+    /// when the next invocation of the same shard comes by.
+    private func startSweeping() {
+        guard services.values.contains(where: \.kind.isKeyed) else { return }
+        let period = max(configuration.instanceIdleTimeout / 4, .milliseconds(100))
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: period) } catch { return }
+                guard let self else { return }
+                self.evictIdleInstances()
+            }
+        }
+        sweeper.withLock { $0 = task }
+    }
+
+    /// Drops the instances that have been idle for longer than the idle timeout.
+    func evictIdleInstances() {
+        for service in services.values { service.evictIdleInstances() }
     }
 
     /// Serves one request.
@@ -163,7 +194,7 @@ public final class EndpointHandler: Sendable {
     }
 
     /// How an attempt ended, for metrics.
-    enum Outcome: String {
+    enum Outcome: String, CaseIterable, Sendable {
         case succeeded, failed, suspended, retrying, aborted
     }
 
@@ -171,10 +202,7 @@ public final class EndpointHandler: Sendable {
         let started = ContinuousClock.now
         let outcome = await execute(handler, invocation: invocation)
         invocation.cancelRuns()
-        let dimensions = [("service", handler.service), ("handler", handler.name), ("outcome", outcome.rawValue)]
-        Counter(label: "restate.invocations", dimensions: dimensions).increment()
-        Metrics.Timer(label: "restate.invocation.duration", dimensions: dimensions)
-            .recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+        handler.metrics?.record(outcome, duration: ContinuousClock.now - started)
     }
 
     private func execute(_ handler: BoundService.Handler, invocation: Invocation) async -> Outcome {
@@ -189,6 +217,7 @@ public final class EndpointHandler: Sendable {
         } catch {
             return .aborted
         }
+        handler.metrics?.replayedEntries.record(Int64(input.knownEntries) - 1)
         do {
             let output = try await handler.run(input.key, invocation, input.body)
             try invocation.machineCall { machine in

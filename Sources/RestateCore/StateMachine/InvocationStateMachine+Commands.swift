@@ -30,7 +30,8 @@ extension InvocationStateMachine {
                 limitKey: start.limitKey,
                 idempotencyKey: start.idempotencyKey,
                 retryCountSinceLastStoredEntry: start.retryCountSinceLastStoredEntry,
-                durationSinceLastStoredEntry: .milliseconds(Int64(clamping: start.durationSinceLastStoredEntry))
+                durationSinceLastStoredEntry: .milliseconds(Int64(clamping: start.durationSinceLastStoredEntry)),
+                knownEntries: start.knownEntries
             )
         }
     }

@@ -274,5 +274,8 @@ extension InvocationStateMachine {
         public var retryCountSinceLastStoredEntry: UInt32
         /// `StartMessage.duration_since_last_stored_entry`.
         public var durationSinceLastStoredEntry: Duration
+        /// The journal entries Restate sent with the start, the input among them: more than one
+        /// means this attempt replays.
+        public var knownEntries: UInt32
     }
 }

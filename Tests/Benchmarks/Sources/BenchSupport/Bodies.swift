@@ -61,6 +61,11 @@ public enum Bodies {
         ])
     }
 
+    /// `Waiter/run` for workflow `key`: Start + Input; the handler suspends on its promise.
+    public static func waiterRun(key: String) -> ByteBuffer {
+        encode([start(knownEntries: 1, key: key), input("\"go\"")])
+    }
+
     /// A journal of `entries` `SetStateCommand`s after the input, all to be replayed.
     ///
     /// The matching user code is ``replayJournalKeys(_:)``: `set(key_i, value_i)` for each entry.

@@ -49,6 +49,23 @@ public actor Counter: RestateService, DefaultInitializable {
     }
 }
 
+/// A workflow whose `run` waits on a promise: every invocation suspends, leaving an idle instance.
+public actor Waiter: RestateService, DefaultInitializable {
+    public init() {}
+
+    public static var restateDescriptor: ServiceDescriptor<Waiter> {
+        ServiceDescriptor(
+            name: "Waiter",
+            kind: .workflow,
+            handlers: [
+                .handler("run") { (_: Waiter, ctx: WorkflowContext, _: String) -> String in
+                    try await ctx.promise("done", of: String.self).value
+                }
+            ]
+        )
+    }
+}
+
 extension Endpoint {
     /// The endpoint every benchmark serves: Greeter and Counter.
     public static func benchmarkEndpoint() -> Endpoint {

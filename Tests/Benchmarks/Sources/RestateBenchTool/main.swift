@@ -9,6 +9,7 @@ import RestateCore
 //   RestateBenchTool serve [PORT] [MAX_SECONDS]   serve Greeter + Counter on 127.0.0.1, print the port
 //   RestateBenchTool body greet|counter FILE      write a pre-encoded V5 request body (Start + Input)
 //   RestateBenchTool invoke SCENARIO N            run a scenario N times in process (for callgrind)
+//   RestateBenchTool instances N                  memory of N idle workflow instances (suspended runs)
 //
 // Scenarios: state-machine, endpoint-greet, endpoint-counter, replay-ENTRIES, encode-output,
 // decode-start, json-order.
@@ -82,6 +83,32 @@ case "invoke":
     }
     print("\(scenario) x\(count): \(sink)")
 
+case "instances":
+    guard let count = arguments.dropFirst().first.flatMap(Int.init), count > 0 else { fail("usage: instances N") }
+    var endpoint = Endpoint(configuration: .init(instancesPerShard: count))
+    endpoint.bind(Waiter.self)
+    let handler = try endpoint.makeHandler()
+    func suspendRuns(_ keys: Range<Int>) async {
+        for number in keys {
+            let response = await handler.invokeInProcess("Waiter", "run", body: Bodies.waiterRun(key: "wf-\(number)"))
+            guard response.status == 200, response.finished else { fail("bad response \(response)") }
+        }
+    }
+    // Warm up allocator pools, metric objects and the dictionaries' first growth.
+    await suspendRuns(0..<1_000)
+    let before = MemoryUsage.current()
+    await suspendRuns(1_000..<(1_000 + count))
+    let after = MemoryUsage.current()
+    let heapPerInstance = Double(after.heapBytes - before.heapBytes) / Double(count)
+    let rssPerInstance = Double(after.residentBytes - before.residentBytes) / Double(count)
+    print(
+        "instances \(count): heap \(after.heapBytes - before.heapBytes) B (\(Int(heapPerInstance)) B/instance), "
+            + "RSS \(after.residentBytes - before.residentBytes) B (\(Int(rssPerInstance)) B/instance), "
+            + "RSS total \(after.residentBytes / 1_048_576) MiB"
+    )
+
 default:
-    fail("usage: RestateBenchTool serve [PORT] [MAX_SECONDS] | body greet|counter FILE | invoke SCENARIO N")
+    fail(
+        "usage: RestateBenchTool serve [PORT] [MAX_SECONDS] | body greet|counter FILE | invoke SCENARIO N | instances N"
+    )
 }
