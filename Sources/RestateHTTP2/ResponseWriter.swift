@@ -60,6 +60,33 @@ public struct ResponseWriter: Sendable {
         try await self.onLoop { transport, id in try transport.finish(stream: id, trailers: trailers) }
     }
 
+    /// Sends the head (when given), a body chunk and, if `finish` is set, the end, in one trip to
+    /// the event loop instead of one per step: what a small response needs.
+    ///
+    /// Suspends like ``write(_:)`` while too much of the response is queued.
+    ///
+    /// - Throws: ``HTTPStreamError`` as the individual steps do.
+    public func write(head: (status: Int, headers: HeaderFields)?, body: ByteBuffer, finish: Bool) async throws {
+        let transport = self.transport
+        let id = self.streamID
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.eventLoop.execute {
+                let transport = transport.value
+                if let head {
+                    do {
+                        try transport.writeHead(stream: id, status: head.status, headers: head.headers)
+                    } catch {
+                        continuation.resume(throwing: error)
+                        return
+                    }
+                }
+                transport.writeBody(stream: id, body, continuation: continuation)
+                // After a failed body write the continuation already carries the error.
+                if finish { try? transport.finish(stream: id, trailers: nil) }
+            }
+        }
+    }
+
     /// Called by the server's task wrapper when the user's handler returned or threw.
     func handlerReturned(error: (any Error)?) {
         let transport = self.transport

@@ -9,6 +9,13 @@ import Synchronization
 public protocol InvocationOutputWriter: Sendable {
     /// Writes one chunk of the response body; suspends while the transport is not drained.
     func write(_ bytes: ByteBuffer) async throws
+    /// Sends whatever the writer holds back (such as a response head it sends with the first
+    /// frames), because the handler is about to wait for Restate.
+    func commit() async throws
+}
+
+extension InvocationOutputWriter {
+    public func commit() async throws {}
 }
 
 /// One attempt of one invocation, as seen by its handler: the state machine, the run closures
@@ -144,6 +151,15 @@ public final class Invocation: Sendable {
         }
     }
 
+    /// Everything the state machine has produced and nobody has written yet, as one buffer.
+    func takeOutput() -> ByteBuffer {
+        state.withLock { state in
+            guard case .bytes(var all) = state.machine.takeOutput() else { return ByteBuffer() }
+            while case .bytes(var more) = state.machine.takeOutput() { all.writeBuffer(&more) }
+            return all
+        }
+    }
+
     /// Writes everything the state machine has produced so far.
     func flush() async throws {
         while true {
@@ -171,6 +187,7 @@ public final class Invocation: Sendable {
                 startRun(handle)
             case .waitingExternalProgress:
                 if Task.isCancelled { throw CancellationError() }
+                try await writer.commit()
                 await waitForProgress()
             }
         }

@@ -25,12 +25,11 @@ extension EndpointHandler {
             return
         }
         do {
-            try await response.writeHead(
-                status: 200,
-                headers: [("content-type", version.contentType), ("x-restate-server", Version.serverHeader)]
+            try await response.write(
+                head: (200, [("content-type", version.contentType), ("x-restate-server", Version.serverHeader)]),
+                body: ByteBuffer(bytes: body),
+                finish: true
             )
-            try await response.write(ByteBuffer(bytes: body))
-            try await response.finish()
         } catch {
             // The peer went away.
         }

@@ -160,8 +160,11 @@ public final class EndpointHandler: Sendable {
         body: Body,
         response: some ResponseSink
     ) async where Body.Element == ByteBuffer {
-        let contentType = machine.responseContentType
-        let invocation = Invocation(machine: machine, writer: SinkOutputWriter(sink: response))
+        let writer = SinkOutputWriter(
+            sink: response,
+            head: (200, [("content-type", machine.responseContentType), ("x-restate-server", Version.serverHeader)])
+        )
+        let invocation = Invocation(machine: machine, writer: writer)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -171,19 +174,10 @@ public final class EndpointHandler: Sendable {
                 }
                 invocation.receivedEndOfInput()
             }
-            do {
-                try await response.writeHead(
-                    status: 200,
-                    headers: [("content-type", contentType), ("x-restate-server", Version.serverHeader)]
-                )
-            } catch {
-                group.cancelAll()
-                return
-            }
             await run(handler, invocation: invocation)
             do {
-                try await invocation.flush()
-                try await response.finish()
+                // The last frames, the end (and the head, for a one-shot invocation) in one write.
+                try await writer.write(invocation.takeOutput(), finish: true)
             } catch {
                 // The transport is gone; Restate retries the attempt.
             }
@@ -254,12 +248,14 @@ public final class EndpointHandler: Sendable {
 
     func respond(_ response: some ResponseSink, status: Int, text: String) async {
         do {
-            try await response.writeHead(
-                status: status,
-                headers: [("content-type", "text/plain; charset=utf-8"), ("x-restate-server", Version.serverHeader)]
+            try await response.write(
+                head: (
+                    status,
+                    [("content-type", "text/plain; charset=utf-8"), ("x-restate-server", Version.serverHeader)]
+                ),
+                body: ByteBuffer(string: text),
+                finish: true
             )
-            try await response.write(ByteBuffer(string: text))
-            try await response.finish()
         } catch {
             // The peer went away; nothing to tell it.
         }

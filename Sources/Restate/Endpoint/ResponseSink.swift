@@ -1,13 +1,29 @@
 import NIOCore
 import RestateHTTP2
+import Synchronization
 
 /// The response side of one request, as the endpoint needs it: a head, body chunks, an end.
 ///
 /// The HTTP/2 server's `ResponseWriter` is one; tests use an in-memory sink.
 public protocol ResponseSink: Sendable {
+    /// Sends the status and header fields.
     func writeHead(status: Int, headers: HeaderFields) async throws
+    /// Sends a body chunk, suspending while the transport is not drained.
     func write(_ buffer: ByteBuffer) async throws
+    /// Ends the response.
     func finish() async throws
+    /// The head (when given), a body chunk and, if `finish` is set, the end, as one operation.
+    /// Transports that pay per operation (a hop to an event loop) implement it; the default
+    /// calls the three steps.
+    func write(head: (status: Int, headers: HeaderFields)?, body: ByteBuffer, finish: Bool) async throws
+}
+
+extension ResponseSink {
+    public func write(head: (status: Int, headers: HeaderFields)?, body: ByteBuffer, finish: Bool) async throws {
+        if let head { try await writeHead(status: head.status, headers: head.headers) }
+        try await write(body)
+        if finish { try await self.finish() }
+    }
 }
 
 extension ResponseWriter: ResponseSink {
@@ -16,11 +32,40 @@ extension ResponseWriter: ResponseSink {
     }
 }
 
-/// Adapts a sink to the invocation's frame writer.
-struct SinkOutputWriter<Sink: ResponseSink>: InvocationOutputWriter {
+/// Adapts a sink to the invocation's frame writer, sending the response head with the first
+/// frames instead of on its own: Restate reads nothing before the first frame anyway, and a
+/// one-shot invocation then costs one transport operation for head, frames and end.
+final class SinkOutputWriter<Sink: ResponseSink>: InvocationOutputWriter {
     let sink: Sink
+    private let pendingHead: Mutex<(status: Int, headers: HeaderFields)?>
+
+    init(sink: Sink, head: (status: Int, headers: HeaderFields)) {
+        self.sink = sink
+        self.pendingHead = Mutex(head)
+    }
 
     func write(_ bytes: ByteBuffer) async throws {
-        try await sink.write(bytes)
+        try await write(bytes, finish: false)
+    }
+
+    func commit() async throws {
+        let head = pendingHead.withLock { head in
+            defer { head = nil }
+            return head
+        }
+        if let head { try await sink.write(head: head, body: ByteBuffer(), finish: false) }
+    }
+
+    /// Writes `bytes` (after the head, if it is still pending) and, if `finish`, ends the response.
+    func write(_ bytes: ByteBuffer, finish: Bool) async throws {
+        let head = pendingHead.withLock { head in
+            defer { head = nil }
+            return head
+        }
+        if head == nil, !finish {
+            try await sink.write(bytes)
+        } else {
+            try await sink.write(head: head, body: bytes, finish: finish)
+        }
     }
 }
