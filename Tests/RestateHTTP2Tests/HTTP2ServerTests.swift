@@ -628,6 +628,49 @@ struct HTTP2ServerOutcomeTests {
         }
     }
 
+    @Test("2,000 idle HTTP/2 connections neither stop new requests nor outlive the idle timeout")
+    func thousandsOfIdleConnections() async throws {
+        let configuration = HTTP2Server.Configuration(idleTimeout: .seconds(5))
+        try await withServer(configuration: configuration, handler: echoHandler) { server in
+            // Each sends the preface and its SETTINGS, then nothing.
+            let hello = HTTP2ServerMalformedInputTests.preface + HTTP2ServerMalformedInputTests.emptySettings
+            let idle = try await withThrowingTaskGroup(of: [any Channel].self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        var channels: [any Channel] = []
+                        for _ in 0..<100 {
+                            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                                .connect(host: "127.0.0.1", port: server.port).get()
+                            try await channel.writeAndFlush(ByteBuffer(bytes: hello))
+                            channels.append(channel)
+                        }
+                        return channels
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(idle.count == 2_000)
+
+            // A new connection is served among them.
+            let client = try await H2TestClient.connect(port: server.port)
+            let stream = try await client.openStream()
+            let status = try await stream.executeThenClose { inbound, outbound in
+                try await outbound.write(
+                    .headers(.init(headers: H2TestClient.requestHeaders(path: "/x"), endStream: true))
+                )
+                var frames = inbound.makeAsyncIterator()
+                let status = try await frames.next()?.status
+                while try await frames.next() != nil {}
+                return status
+            }
+            #expect(status == "200")
+            await client.close()
+
+            // The server closes every idle one on its own (they would pile up otherwise).
+            for channel in idle { try await channel.closeFuture.get() }
+        }
+    }
+
     @Test("an HTTP/2 connection idle after its last stream gets GOAWAY and is closed")
     func idleHTTP2Connection() async throws {
         // Generous: a loaded machine (or TSan) can starve the event loop past a short timeout before
