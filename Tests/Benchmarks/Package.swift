@@ -13,7 +13,7 @@ let package = Package(
     dependencies: [
         .package(name: "swift-restate", path: "../.."),
         .package(
-            url: "https://github.com/ordo-one/package-benchmark.git",
+            url: "https://github.com/ordo-one/benchmark.git",
             from: "1.38.1",
             traits: ["MallocInterposer"]
         ),
@@ -49,14 +49,14 @@ let package = Package(
             name: "RestateBenchmarks",
             dependencies: [
                 "BenchSupport",
-                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Restate", package: "swift-restate"),
                 .product(name: "RestateCore", package: "swift-restate"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "Benchmarks/RestateBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -16,15 +16,6 @@ struct DispatcherTests {
         return try endpoint.makeHandler()
     }
 
-    private func head(_ path: String, invocationID: String) -> RequestHead {
-        RequestHead(
-            method: "POST",
-            path: path,
-            headers: [("content-type", ProtocolVersion.v6.contentType), ("x-restate-invocation-id", invocationID)],
-            transport: .http2
-        )
-    }
-
     /// Starts a workflow attempt whose request body stays open, and returns once its handler waits
     /// on the promise (its first frames have been written).
     private func startBlockedAttempt(
@@ -40,7 +31,7 @@ struct DispatcherTests {
                 Frames.start(knownEntries: 1, key: key, state: [:], id: invocationID), Frames.input("\"x\""),
             ])
         )
-        let head = self.head("/invoke/Signup/run", invocationID: invocationID)
+        let head = RequestHead.invocation("/invoke/Signup/run", invocationID: invocationID)
         let task = Task { await handler.handle(head, body: body, response: sink) }
         var iterator = written.makeAsyncIterator()
         _ = await iterator.next()  // the run command and its proposal are out: the handler is parked
@@ -62,7 +53,11 @@ struct DispatcherTests {
             )
             continuation.finish()
         }
-        await handler.handle(head("/invoke/Signup/run", invocationID: "inv_1"), body: body, response: second)
+        await handler.handle(
+            RequestHead.invocation("/invoke/Signup/run", invocationID: "inv_1"),
+            body: body,
+            response: second
+        )
 
         // The stale attempt was cancelled and has finished before the new one ran.
         await first.task.value

@@ -99,6 +99,18 @@ enum Frames {
     }
 }
 
+extension RequestHead {
+    /// The head of an invocation attempt as Restate sends it over HTTP/2 (V6).
+    static func invocation(_ path: String, invocationID: String) -> RequestHead {
+        RequestHead(
+            method: "POST",
+            path: path,
+            headers: [("content-type", ProtocolVersion.v6.contentType), ("x-restate-invocation-id", invocationID)],
+            transport: .http2
+        )
+    }
+}
+
 extension EndpointHandler {
     /// Invokes `service/handler` with a closed request body of `messages`.
     func invoke(

@@ -224,15 +224,6 @@ actor Ledger: RestateService, DefaultInitializable {
 
 @Suite("Mailbox through the endpoint", .serialized, .timeLimit(.minutes(1)))
 struct MailboxEndpointTests {
-    private func head(_ path: String, invocationID: String) -> RequestHead {
-        RequestHead(
-            method: "POST",
-            path: path,
-            headers: [("content-type", ProtocolVersion.v6.contentType), ("x-restate-invocation-id", invocationID)],
-            transport: .http2
-        )
-    }
-
     @Test("an exclusive handler waits for the running one of its key; shared handlers do not")
     func exclusiveWaitsSharedOverlaps() async throws {
         Ledger.events.withLock { $0 = [] }
@@ -248,7 +239,11 @@ struct MailboxEndpointTests {
         )
         let firstSink = RecordingSink()
         let first = Task {
-            await handler.handle(head("/invoke/Ledger/append", invocationID: "one"), body: body, response: firstSink)
+            await handler.handle(
+                RequestHead.invocation("/invoke/Ledger/append", invocationID: "one"),
+                body: body,
+                response: firstSink
+            )
         }
         await eventually { Ledger.events.withLock { $0 } == ["k:1"] }
 
