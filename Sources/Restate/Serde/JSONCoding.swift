@@ -8,8 +8,10 @@ import Foundation
 /// One encoder and one decoder serve every call. Both are `Sendable` (macOS 13+, and
 /// swift-foundation on Linux): their options sit behind a lock, and each `encode`/`decode` works on
 /// a snapshot of them, so concurrent use is safe as long as nobody changes the options, which
-/// nothing here does after creating them. Reusing them saves the allocation and option set-up of a
-/// new coder per payload (measured in the API branch's report).
+/// nothing here does after creating them. Reusing them saves the allocation and set-up of a coder
+/// per payload: on Linux (Swift 6.3.1, best of 30 interleaved rounds on a loaded 2-core machine)
+/// encoding an `Int` went from 1.43 to 1.08 µs and decoding a four-field struct from 30.8 to
+/// 27.8 µs; encoding that struct (about 23 µs) did not change measurably.
 enum JSONCoding {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
