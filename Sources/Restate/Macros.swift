@@ -154,6 +154,12 @@ public macro Workflow(
 ///   - enableLazyState: Ask Restate not to send state with each invocation.
 ///   - ingressPrivate: Only other handlers may call this handler, not the ingress.
 ///   - retryPolicy: How Restate retries failed attempts.
+///   - inputSerde: How the input is decoded (and encoded by the typed client), instead of JSON;
+///     e.g. `RawSerde<Data>()`. Its content type and schema are announced at discovery.
+///   - outputSerde: How the output is encoded (and decoded by the typed client), instead of JSON.
+///
+/// When only one side has a serde, the other stays JSON (``JSONSerde``) and its type must then be
+/// `Codable`.
 @attached(peer)
 public macro Handler(
     name: String? = nil,
@@ -165,7 +171,9 @@ public macro Handler(
     workflowRetention: Duration? = nil,
     enableLazyState: Bool? = nil,
     ingressPrivate: Bool? = nil,
-    retryPolicy: InvocationRetryPolicy? = nil
+    retryPolicy: InvocationRetryPolicy? = nil,
+    inputSerde: (any Serde)? = nil,
+    outputSerde: (any Serde)? = nil
 ) = #externalMacro(module: "RestateMacros", type: "HandlerMarkerMacro")
 
 /// Marks a shared handler of a virtual object or workflow, one that runs concurrently with the

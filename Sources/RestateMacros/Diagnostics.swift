@@ -203,6 +203,15 @@ struct RestateDiagnostic: DiagnosticMessage, Error {
         )
     }
 
+    static func serdeWithoutPayload(_ name: String, side: String) -> Self {
+        Self(
+            "serdeWithoutPayload",
+            "'\(side)Serde:' is set, but handler '\(name)' has no \(side), because "
+                + (side == "input" ? "it takes no parameter after its context" : "it returns nothing")
+                + "; remove the serde or add the \(side)"
+        )
+    }
+
     static func duplicateHandler(_ name: String) -> Self {
         Self(
             "duplicateHandler",

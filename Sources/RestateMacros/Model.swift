@@ -134,6 +134,22 @@ struct HandlerModel {
     var access: String?
     var documentation: String?
     var options: [OptionArgument]
+    /// `@Handler(inputSerde:)` and `@Handler(outputSerde:)`, as source text.
+    var inputSerde: String?
+    var outputSerde: String?
+
+    /// Whether the payloads go through serdes instead of the JSON factories.
+    var usesSerdes: Bool { inputSerde != nil || outputSerde != nil }
+
+    /// The input's serde expression: the given one, or JSON.
+    var inputSerdeExpression: String? {
+        input.map { inputSerde ?? "Restate.JSONSerde<\($0.type)>()" }
+    }
+
+    /// The output's serde expression: the given one, or JSON.
+    var outputSerdeExpression: String? {
+        output.map { outputSerde ?? "Restate.JSONSerde<\($0)>()" }
+    }
 
     struct Input {
         var label: String?

@@ -180,6 +180,11 @@ struct Parser {
                 if let label = argument.label?.text { optionNodes[label] = argument }
             }
         }
+        // The serdes are arguments of the descriptor's factory, not handler options.
+        let serdeLabels: Set<String> = ["inputSerde", "outputSerde"]
+        let inputSerde = options.first { $0.label == "inputSerde" }?.expression
+        let outputSerde = options.first { $0.label == "outputSerde" }?.expression
+        options.removeAll { serdeLabels.contains($0.label) }
 
         // Modifiers and effects.
         if let staticModifier = function.modifiers.first(where: {
@@ -280,6 +285,12 @@ struct Parser {
         let contextLabel = contextParameter.firstName.text
         var output = function.signature.returnClause?.type.trimmedDescription
         if output == "Void" || output == "()" { output = nil }
+        if input == nil, inputs.isEmpty, let argument = optionNodes["inputSerde"] {
+            diagnose(Syntax(argument), .serdeWithoutPayload(methodName, side: "input"))
+        }
+        if output == nil, let argument = optionNodes["outputSerde"] {
+            diagnose(Syntax(argument), .serdeWithoutPayload(methodName, side: "output"))
+        }
         return HandlerModel(
             methodName: methodName,
             name: name,
@@ -291,7 +302,9 @@ struct Parser {
             isThrowing: effects?.throwsClause != nil,
             access: Self.accessLevel(function.modifiers),
             documentation: documentation(function.leadingTrivia),
-            options: options
+            options: options,
+            inputSerde: inputSerde,
+            outputSerde: outputSerde
         )
     }
 

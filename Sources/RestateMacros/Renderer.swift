@@ -46,6 +46,10 @@ struct Renderer {
         {
             arguments.append("options: \(options)")
         }
+        if handler.usesSerdes {
+            if let inputSerde = handler.inputSerdeExpression { arguments.append("inputSerde: \(inputSerde)") }
+            if let outputSerde = handler.outputSerdeExpression { arguments.append("outputSerde: \(outputSerde)") }
+        }
         var parameters = ["instance: \(model.typeName)", "ctx: \(handler.contextTypeText)"]
         var callArguments = [handler.contextLabel.map { "\($0): ctx" } ?? "ctx"]
         if let input = handler.input {
@@ -134,9 +138,13 @@ struct Renderer {
 
     private func call(_ handler: HandlerModel) -> String {
         let input = handler.input.map { "_ input: \($0.type), " } ?? ""
-        let passInput = handler.input == nil ? "" : "input: input, "
+        var passInput = handler.input == nil ? "" : "input: input, "
         let output = handler.output ?? "Void"
-        let returning = handler.output == nil ? "returning: Void.self, " : ""
+        var returning = handler.output == nil ? "returning: Void.self, " : ""
+        if handler.usesSerdes {
+            if let inputSerde = handler.inputSerdeExpression { passInput += "inputSerde: \(inputSerde), " }
+            if let outputSerde = handler.outputSerdeExpression { returning = "outputSerde: \(outputSerde), " }
+        }
         return """
             /// Calls `\(handler.name)` and returns the future of its response.
             \(methodAccess(handler))func \(handler.methodName)(\(input)options: Restate.CallOptions = .init()) throws -> Restate.CallFuture<\(output)> {
@@ -147,7 +155,10 @@ struct Renderer {
 
     private func send(_ handler: HandlerModel) -> String {
         let input = handler.input.map { "_ input: \($0.type), " } ?? ""
-        let passInput = handler.input == nil ? "" : "input: input, "
+        var passInput = handler.input == nil ? "" : "input: input, "
+        if handler.usesSerdes, let inputSerde = handler.inputSerdeExpression {
+            passInput += "inputSerde: \(inputSerde), "
+        }
         return """
             /// Sends a one-way message to `\(handler.name)`, after `delay` if given.
             @discardableResult

@@ -90,11 +90,126 @@ public struct CallFuture<Output: Sendable>: Sendable {
     }
 }
 
-/// A handle to an invocation started by a send.
+extension CallFuture {
+    /// A handle to the callee's invocation: its id, and ways to cancel it or read its output.
+    public var handle: InvocationHandle {
+        // Both futures of a call belong to the invocation that made it.
+        InvocationHandle(context: invocationID.invocation!, id: invocationID)
+    }
+}
+
+/// A handle to an invocation started by a send (or a call, through ``CallFuture/handle``): its id,
+/// and what can be done with it from the handler that started it.
+///
+/// ```swift
+/// let handle = try ctx.serviceClient(Reports.self).send.build(month)
+/// …
+/// if let report = try await handle.output(returning: Report.self) { … }  // finished already?
+/// let report = try await handle.attach(returning: Report.self)           // or wait for it
+/// ```
 public struct InvocationHandle: Sendable {
     let context: Invocation
     /// Completes with the new invocation's id once Restate has accepted the send.
     public let id: DurableFuture<String>
+
+    /// Waits for the invocation to finish and returns its output (journaled as an attach).
+    ///
+    /// - Throws: the invocation's failure as a ``TerminalError``.
+    public func attach<Output: Decodable & Sendable>(returning: Output.Type = Output.self) async throws -> Output {
+        let id = try await self.id.value
+        try Self.ensureOutsideRun()
+        return try await context.attach(.invocation(id)) { try $0.decoded(as: Output.self) }.value
+    }
+
+    /// Waits for an invocation without output to finish (journaled as an attach).
+    public func attach(returning: Void.Type) async throws {
+        let id = try await self.id.value
+        try Self.ensureOutsideRun()
+        try await context.attach(.invocation(id)) { try $0.checkSuccess() }.value
+    }
+
+    /// The invocation's output as it is now, without waiting for it to finish: `nil` while it is
+    /// still running (journaled as a get-invocation-output).
+    ///
+    /// - Throws: the invocation's failure as a ``TerminalError``, if it failed.
+    public func output<Output: Decodable & Sendable>(returning: Output.Type = Output.self) async throws -> Output? {
+        let id = try await self.id.value
+        try Self.ensureOutsideRun()
+        return try await context.invocationOutput(.invocation(id)) { try JSONCoding.decode(Output.self, from: $0) }
+            .value
+    }
+
+    /// Cancels the invocation; its handlers see ``TerminalError/cancelled`` at their next await.
+    public func cancel() async throws {
+        let id = try await self.id.value
+        try Self.ensureOutsideRun()
+        try context.cancelInvocation(id)
+    }
+
+    private static func ensureOutsideRun() throws {
+        if RunContext.isInsideRun { throw RunContext.misuse }
+    }
+}
+
+/// What ``ContextProtocol/attach(_:returning:)`` and
+/// ``ContextProtocol/invocationOutput(_:returning:)`` address.
+public enum InvocationReference: Sendable, Hashable {
+    /// An invocation by its id (`inv_…`).
+    case invocation(String)
+    /// The run of a workflow: the workflow's name and the workflow ID, and the flow-control scope
+    /// it was started in, if any (service protocol V7).
+    case workflow(String, id: String, scope: String? = nil)
+    /// The invocation a call with an idempotency key started: the handler called (with its key,
+    /// for virtual objects and workflows) and the idempotency key.
+    case idempotentRequest(Target, idempotencyKey: String, scope: String? = nil)
+
+    var machineTarget: InvocationStateMachine.InvocationTarget {
+        switch self {
+        case .invocation(let id):
+            return .invocationID(id)
+        case .workflow(let name, let id, let scope):
+            return .workflow(name: name, key: id, scope: scope)
+        case .idempotentRequest(let target, let idempotencyKey, let scope):
+            return .idempotentRequest(
+                service: target.service,
+                key: target.key,
+                handler: target.handler,
+                idempotencyKey: idempotencyKey,
+                scope: scope
+            )
+        }
+    }
+}
+
+extension Invocation {
+    func attach<Output: Sendable>(
+        _ reference: InvocationReference,
+        decode: @escaping @Sendable (NotificationValue) throws -> Output
+    ) throws -> DurableFuture<Output> {
+        let handle = try machineCall { try $0.attachInvocation(target: reference.machineTarget) }
+        return DurableFuture(invocation: self, handle: handle, transform: decode)
+    }
+
+    /// A get-invocation-output future: `nil` for a void completion (not finished), the decoded
+    /// payload for a value, the failure thrown.
+    func invocationOutput<Output: Sendable>(
+        _ reference: InvocationReference,
+        decode: @escaping @Sendable (Data) throws -> Output
+    ) throws -> DurableFuture<Output?> {
+        let handle = try machineCall { try $0.getInvocationOutput(target: reference.machineTarget) }
+        return DurableFuture(invocation: self, handle: handle) { value in
+            switch value {
+            case .void: return nil
+            case .success(let data): return try decode(data)
+            case .failure(let failure): throw TerminalError(failure)
+            default: throw InvocationFailure.internal("expected an invocation output, got \(value)")
+            }
+        }
+    }
+
+    func cancelInvocation(_ invocationID: String) throws {
+        try machineCall { try $0.cancelInvocation(target: invocationID) }
+    }
 }
 
 /// How a `ctx.run` closure is retried when it throws an error that is not a ``TerminalError``.

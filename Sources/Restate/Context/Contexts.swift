@@ -121,16 +121,42 @@ extension ContextProtocol {
         retryPolicy: RunRetryPolicy = .default,
         _ body: @escaping @Sendable () async throws -> T
     ) throws -> DurableFuture<T> {
+        try runAsync(name, serde: JSONSerde<T>(), retryPolicy: retryPolicy, body)
+    }
+
+    /// Like ``run(_:retryPolicy:_:)-(_,_,()->T)``, with the result encoded by `serde` instead of
+    /// JSON.
+    ///
+    /// ```swift
+    /// let page = try await ctx.run("download", serde: RawSerde<Data>()) { try await http.get(url) }
+    /// ```
+    @discardableResult
+    public func run<S: Serde>(
+        _ name: String,
+        serde: S,
+        retryPolicy: RunRetryPolicy = .default,
+        _ body: @escaping @Sendable () async throws -> S.Value
+    ) async throws -> S.Value where S.Value: Sendable {
+        try await runAsync(name, serde: serde, retryPolicy: retryPolicy, body).value
+    }
+
+    /// Like ``runAsync(_:retryPolicy:_:)``, with the result encoded by `serde` instead of JSON.
+    public func runAsync<S: Serde>(
+        _ name: String,
+        serde: S,
+        retryPolicy: RunRetryPolicy = .default,
+        _ body: @escaping @Sendable () async throws -> S.Value
+    ) throws -> DurableFuture<S.Value> where S.Value: Sendable {
         try ensureOutsideRun()
         let run = try invocation.machineCall { try $0.run(name: name) }
         let handle = run.handle
         if !run.replayed {
             invocation.registerRun(
                 handle,
-                .init(name: name, policy: retryPolicy) { try JSONCoding.encode(try await body()) }
+                .init(name: name, policy: retryPolicy) { try serde.encode(try await body()) }
             )
         }
-        return DurableFuture(invocation: invocation, handle: handle) { try $0.decoded(as: T.self) }
+        return DurableFuture(invocation: invocation, handle: handle) { try $0.decoded(with: serde) }
     }
 
     /// The current time, journaled: replays see the time of the first execution.
@@ -183,7 +209,7 @@ extension ContextProtocol {
     /// await.
     public func cancel(invocationID: String) throws {
         try ensureOutsideRun()
-        try invocation.machineCall { try $0.cancelInvocation(target: invocationID) }
+        try invocation.cancelInvocation(invocationID)
     }
 
     /// Waits for another invocation's result.
@@ -191,9 +217,68 @@ extension ContextProtocol {
         invocationID: String,
         returning: Output.Type = Output.self
     ) throws -> DurableFuture<Output> {
+        try attach(.invocation(invocationID), returning: Output.self)
+    }
+
+    /// A future of the result of an invocation, a workflow run or an idempotent request: it
+    /// completes when that finishes (at once if it has), with its output or its failure.
+    ///
+    /// ```swift
+    /// let approved = try await ctx.attach(.workflow("Signup", id: userID), returning: Bool.self).value
+    /// ```
+    public func attach<Output: Decodable & Sendable>(
+        _ reference: InvocationReference,
+        returning: Output.Type = Output.self
+    ) throws -> DurableFuture<Output> {
         try ensureOutsideRun()
-        let handle = try invocation.machineCall { try $0.attachInvocation(target: .invocationID(invocationID)) }
-        return DurableFuture(invocation: invocation, handle: handle) { try $0.decoded(as: Output.self) }
+        return try invocation.attach(reference) { try $0.decoded(as: Output.self) }
+    }
+
+    /// Like ``attach(_:returning:)``, for a handler without output.
+    public func attach(_ reference: InvocationReference, returning: Void.Type) throws -> DurableFuture<Void> {
+        try ensureOutsideRun()
+        return try invocation.attach(reference) { try $0.checkSuccess() }
+    }
+
+    /// Like ``attach(_:returning:)``, with the output decoded by `serde` instead of JSON.
+    public func attach<S: Serde>(_ reference: InvocationReference, serde: S) throws -> DurableFuture<S.Value>
+    where S.Value: Sendable {
+        try ensureOutsideRun()
+        return try invocation.attach(reference) { try $0.decoded(with: serde) }
+    }
+
+    /// A future of the output of an invocation, a workflow run or an idempotent request *as it is
+    /// now*: `nil` when it has not finished yet, its output when it has, its failure when it failed.
+    /// Unlike ``attach(_:returning:)``, it does not wait for the invocation to finish.
+    ///
+    /// ```swift
+    /// if let approved = try await ctx.invocationOutput(.workflow("Signup", id: userID), returning: Bool.self).value {
+    ///     …
+    /// }
+    /// ```
+    public func invocationOutput<Output: Decodable & Sendable>(
+        _ reference: InvocationReference,
+        returning: Output.Type = Output.self
+    ) throws -> DurableFuture<Output?> {
+        try ensureOutsideRun()
+        return try invocation.invocationOutput(reference) { try JSONCoding.decode(Output.self, from: $0) }
+    }
+
+    /// Like ``invocationOutput(_:returning:)``, for a handler without output: `nil` while it runs,
+    /// `()` once it has succeeded.
+    public func invocationOutput(_ reference: InvocationReference, returning: Void.Type) throws
+        -> DurableFuture<Void?>
+    {
+        try ensureOutsideRun()
+        return try invocation.invocationOutput(reference) { _ in () }
+    }
+
+    /// Like ``invocationOutput(_:returning:)``, with the output decoded by `serde` instead of JSON.
+    public func invocationOutput<S: Serde>(_ reference: InvocationReference, serde: S) throws
+        -> DurableFuture<S.Value?> where S.Value: Sendable
+    {
+        try ensureOutsideRun()
+        return try invocation.invocationOutput(reference) { try serde.decode($0) }
     }
 
     // MARK: Awakeables and signals
@@ -203,19 +288,36 @@ extension ContextProtocol {
     public func awakeable<T: Decodable & Sendable>(of type: T.Type = T.self) throws -> (
         id: String, future: DurableFuture<T>
     ) {
+        try awakeable { try $0.decoded(as: T.self) }
+    }
+
+    /// Like ``awakeable(of:)``, with the payload decoded by `serde` instead of JSON.
+    public func awakeable<S: Serde>(serde: S) throws -> (id: String, future: DurableFuture<S.Value>)
+    where S.Value: Sendable {
+        try awakeable { try $0.decoded(with: serde) }
+    }
+
+    private func awakeable<T: Sendable>(
+        _ decode: @escaping @Sendable (NotificationValue) throws -> T
+    ) throws -> (id: String, future: DurableFuture<T>) {
         try ensureOutsideRun()
         let awakeable = try invocation.machineCall { try $0.awakeable() }
-        return (
-            awakeable.id,
-            DurableFuture(invocation: invocation, handle: awakeable.handle) { try $0.decoded(as: T.self) }
-        )
+        return (awakeable.id, DurableFuture(invocation: invocation, handle: awakeable.handle, transform: decode))
     }
 
     /// Resolves an awakeable created by some invocation.
     public func resolveAwakeable<T: Encodable>(_ id: String, with value: T) throws {
+        try resolveAwakeable(id, payload: try JSONCoding.encode(value))
+    }
+
+    /// Resolves an awakeable with a payload encoded by `serde` instead of JSON.
+    public func resolveAwakeable<S: Serde>(_ id: String, with value: S.Value, serde: S) throws {
+        try resolveAwakeable(id, payload: try serde.encode(value))
+    }
+
+    private func resolveAwakeable(_ id: String, payload: Data) throws {
         try ensureOutsideRun()
-        let data = try JSONCoding.encode(value)
-        try invocation.machineCall { try $0.completeAwakeable(id: id, result: .success(data)) }
+        try invocation.machineCall { try $0.completeAwakeable(id: id, result: .success(payload)) }
     }
 
     /// Rejects an awakeable: its waiter gets a ``TerminalError``.
@@ -253,12 +355,7 @@ extension ContextProtocol {
     }
 
     func ensureOutsideRun() throws {
-        if RunContext.isInsideRun {
-            throw TerminalError(
-                "The context cannot be used inside ctx.run: the closure's effects are journaled as one result",
-                code: 500
-            )
-        }
+        if RunContext.isInsideRun { throw RunContext.misuse }
     }
 }
 
@@ -270,20 +367,32 @@ extension KeyedContext {
 }
 
 extension StateReadingContext {
-    /// Reads a state value; `nil` when the key is not set.
+    /// Reads a state value with the key's serde; `nil` when the key is not set.
     public func get<Value>(_ key: StateKey<Value>) async throws -> Value? {
-        try await get(key.name, as: Value.self)
+        let serde = key.serde
+        return try await get(key.name) { try serde.decode($0) }
     }
 
     /// Reads a state value by name; `nil` when the key is not set.
     public func get<Value: Decodable & Sendable>(_ name: String, as type: Value.Type = Value.self) async throws
         -> Value?
     {
+        try await get(name) { try JSONCoding.decode(Value.self, from: $0) }
+    }
+
+    private func get<Value: Sendable>(
+        _ name: String,
+        decode: @escaping @Sendable (Data) throws -> Value
+    ) async throws -> Value? {
         try ensureOutsideRun()
         let handle = try invocation.machineCall { try $0.getState(key: name) }
         return try await DurableFuture<Value?>(invocation: invocation, handle: handle) { value in
-            if case .void = value { return nil }
-            return try value.decoded(as: Value.self)
+            switch value {
+            case .void: return nil
+            case .success(let data): return try decode(data)
+            case .failure(let failure): throw TerminalError(failure)
+            default: throw InvocationFailure.internal("expected a state value, got \(value)")
+            }
         }.value
     }
 
@@ -301,15 +410,18 @@ extension StateReadingContext {
 }
 
 extension StateWritingContext {
-    /// Sets a state value.
+    /// Sets a state value, encoded with the key's serde.
     public func set<Value>(_ key: StateKey<Value>, _ value: Value) throws {
-        try set(key.name, value)
+        try set(key.name, data: try key.serde.encode(value))
     }
 
     /// Sets a state value by name.
     public func set<Value: Encodable>(_ name: String, _ value: Value) throws {
+        try set(name, data: try JSONCoding.encode(value))
+    }
+
+    private func set(_ name: String, data: Data) throws {
         try ensureOutsideRun()
-        let data = try JSONCoding.encode(value)
         try invocation.machineCall { try $0.setState(key: name, value: data) }
     }
 
@@ -340,16 +452,22 @@ extension PromiseContext {
     /// let clicked: String = try await ctx.promise("email.clicked").value
     /// ```
     public func promise<T: Codable & Sendable>(_ name: String, of type: T.Type = T.self) -> DurablePromise<T> {
-        DurablePromise(invocation: invocation, name: name)
+        DurablePromise(invocation: invocation, name: name, serde: JSONSerde<T>())
+    }
+
+    /// The workflow's durable promise with this name, its value encoded by `serde` instead of JSON.
+    public func promise<S: Serde>(_ name: String, serde: S) -> DurablePromise<S.Value> where S.Value: Sendable {
+        DurablePromise(invocation: invocation, name: name, serde: serde)
     }
 }
 
 /// A durable promise of a workflow: `run` awaits it, shared handlers resolve or reject it, and it
 /// lives as long as the workflow's retention.
-public struct DurablePromise<Value: Codable & Sendable>: Sendable {
+public struct DurablePromise<Value: Sendable>: Sendable {
     let invocation: Invocation
     /// The promise's name.
     public let name: String
+    let serde: any Serde<Value>
 
     /// Waits until the promise is resolved or rejected.
     public var value: Value {
@@ -358,16 +476,20 @@ public struct DurablePromise<Value: Codable & Sendable>: Sendable {
 
     /// A future of the promise, to combine with others (e.g. a timeout).
     public func future() throws -> DurableFuture<Value> {
+        if RunContext.isInsideRun { throw RunContext.misuse }
         let handle = try invocation.machineCall { try $0.getPromise(key: name) }
-        return DurableFuture(invocation: invocation, handle: handle) { try $0.decoded(as: Value.self) }
+        let serde = self.serde
+        return DurableFuture(invocation: invocation, handle: handle) { try $0.decoded(with: serde) }
     }
 
     /// The value if the promise is already resolved, `nil` if not yet; throws if it was rejected.
     public func peek() async throws -> Value? {
+        if RunContext.isInsideRun { throw RunContext.misuse }
         let handle = try invocation.machineCall { try $0.peekPromise(key: name) }
+        let serde = self.serde
         return try await DurableFuture<Value?>(invocation: invocation, handle: handle) { value in
             if case .void = value { return nil }
-            return try value.decoded(as: Value.self)
+            return try value.decoded(with: serde)
         }.value
     }
 
@@ -375,13 +497,15 @@ public struct DurablePromise<Value: Codable & Sendable>: Sendable {
     ///
     /// - Throws: a ``TerminalError`` (409) if it was already completed.
     public func resolve(_ value: Value) async throws {
-        let data = try JSONCoding.encode(value)
+        if RunContext.isInsideRun { throw RunContext.misuse }
+        let data = try serde.encode(value)
         let handle = try invocation.machineCall { try $0.completePromise(key: name, result: .success(data)) }
         try await DurableFuture<Void>(invocation: invocation, handle: handle) { try $0.checkSuccess() }.value
     }
 
     /// Rejects the promise: its waiters get a ``TerminalError``.
     public func reject(_ reason: String, code: UInt16 = 500) async throws {
+        if RunContext.isInsideRun { throw RunContext.misuse }
         let failure = Failure(code: code, message: reason)
         let handle = try invocation.machineCall { try $0.completePromise(key: name, result: .failure(failure)) }
         try await DurableFuture<Void>(invocation: invocation, handle: handle) { try $0.checkSuccess() }.value

@@ -30,6 +30,9 @@ public final class Invocation: Sendable {
         var runs: [NotificationHandle: PendingRun] = [:]
         var runTasks: [NotificationHandle: Task<Void, Never>] = [:]
         var random: DeterministicRandom?
+        /// Results taken from the state machine, kept so that futures can look at them before
+        /// resolving and be awaited more than once.
+        var results: [NotificationHandle: NotificationValue] = [:]
         var waiter: CheckedContinuation<Void, Never>?
         var pendingWakeup = false
         var request = Request(invocationID: "")
@@ -200,9 +203,13 @@ public final class Invocation: Sendable {
             do {
                 return try body(&state.machine)
             } catch let error as InvocationError {
-                throw error.isSuspended ? Suspended() : InvocationAttemptError(error)
+                throw Self.userError(error)
             }
         }
+    }
+
+    private static func userError(_ error: InvocationError) -> any Error {
+        error.isSuspended ? Suspended() : InvocationAttemptError(error)
     }
 
     /// The wall-clock time as the state machine wants it: time since the UNIX epoch.
@@ -210,10 +217,28 @@ public final class Invocation: Sendable {
         .milliseconds(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
-    /// Takes the value of a completed handle.
-    func takeValue(_ handle: NotificationHandle) throws -> NotificationValue {
-        guard let value = try machineCall({ try $0.takeNotification(handle) }) else {
-            throw InvocationFailure.internal("notification \(handle) taken before it completed")
+    /// The value of `handle` if it has completed, `nil` if not yet. The first look takes the value
+    /// from the state machine (which forgets it) and keeps it here.
+    func peekValue(_ handle: NotificationHandle) throws -> NotificationValue? {
+        try state.withLock { (state: inout State) throws -> NotificationValue? in
+            if let value = state.results[handle] { return value }
+            guard state.machine.isCompleted(handle) else { return nil }
+            let taken: NotificationValue?
+            do {
+                taken = try state.machine.takeNotification(handle)
+            } catch let error as InvocationError {
+                throw Self.userError(error)
+            }
+            guard let value = taken else { return nil }
+            state.results[handle] = value
+            return value
+        }
+    }
+
+    /// The value of a handle that has completed.
+    func completedValue(_ handle: NotificationHandle) throws -> NotificationValue {
+        guard let value = try peekValue(handle) else {
+            throw InvocationFailure.internal("notification \(handle) read before it completed")
         }
         return value
     }
@@ -232,16 +257,20 @@ public final class Invocation: Sendable {
                 let result: InvocationStateMachine.RunOutcome
                 do {
                     result = .success(try await RunContext.$isInsideRun.withValue(true) { try await run.body() })
-                } catch let error as TerminalError {
-                    result = .terminalFailure(Failure(error))
                 } catch {
-                    result = .retryableFailure(
-                        code: (error as? RetryableError)?.code ?? 500,
-                        message: String(describing: error),
-                        stacktrace: "",
-                        attemptDuration: ContinuousClock.now - started,
-                        policy: run.policy.machinePolicy
-                    )
+                    // A TerminalError, a TerminalErrorConvertible or what the service maps is the
+                    // run's journaled failure; anything else is retried per the policy.
+                    if let terminal = ErrorMapping.terminalError(for: error) {
+                        result = .terminalFailure(Failure(terminal))
+                    } else {
+                        result = .retryableFailure(
+                            code: (error as? RetryableError)?.code ?? 500,
+                            message: String(describing: error),
+                            stacktrace: "",
+                            attemptDuration: ContinuousClock.now - started,
+                            policy: run.policy.machinePolicy
+                        )
+                    }
                 }
                 self.state.withLock { state in
                     state.runTasks[handle] = nil
@@ -276,6 +305,14 @@ public final class Invocation: Sendable {
 /// effects are journaled as one result, so context calls inside it would not be replayed.
 enum RunContext {
     @TaskLocal static var isInsideRun = false
+
+    /// What using the context inside a `ctx.run` closure throws.
+    static var misuse: TerminalError {
+        TerminalError(
+            "The context cannot be used inside ctx.run: the closure's effects are journaled as one result",
+            code: 500
+        )
+    }
 }
 
 /// Thrown through user code when the invocation suspends: the state machine has already written

@@ -95,6 +95,54 @@ extension ContextProtocol {
         try send(target, parameter: Data(), delay: delay, options: options)
     }
 
+    // MARK: Calls with serdes
+
+    /// Calls a handler whose input and output are encoded by the given serdes; what the typed
+    /// clients of handlers with `@Handler(inputSerde:outputSerde:)` use.
+    public func call<InputSerde: Serde, OutputSerde: Serde>(
+        _ target: Target,
+        input: InputSerde.Value,
+        inputSerde: InputSerde,
+        outputSerde: OutputSerde,
+        options: CallOptions = .init()
+    ) throws -> CallFuture<OutputSerde.Value> where OutputSerde.Value: Sendable {
+        try call(target, parameter: try inputSerde.encode(input), options: options) {
+            try $0.decoded(with: outputSerde)
+        }
+    }
+
+    /// Calls a handler whose input is encoded by `inputSerde` and that returns nothing.
+    public func call<InputSerde: Serde>(
+        _ target: Target,
+        input: InputSerde.Value,
+        inputSerde: InputSerde,
+        returning: Void.Type,
+        options: CallOptions = .init()
+    ) throws -> CallFuture<Void> {
+        try call(target, parameter: try inputSerde.encode(input), options: options) { try $0.checkSuccess() }
+    }
+
+    /// Calls a handler that takes no input and whose output is decoded by `outputSerde`.
+    public func call<OutputSerde: Serde>(
+        _ target: Target,
+        outputSerde: OutputSerde,
+        options: CallOptions = .init()
+    ) throws -> CallFuture<OutputSerde.Value> where OutputSerde.Value: Sendable {
+        try call(target, parameter: Data(), options: options) { try $0.decoded(with: outputSerde) }
+    }
+
+    /// Sends a one-way message to a handler whose input is encoded by `inputSerde`.
+    @discardableResult
+    public func send<InputSerde: Serde>(
+        _ target: Target,
+        input: InputSerde.Value,
+        inputSerde: InputSerde,
+        delay: Duration? = nil,
+        options: CallOptions = .init()
+    ) throws -> InvocationHandle {
+        try send(target, parameter: try inputSerde.encode(input), delay: delay, options: options)
+    }
+
     /// A call with an encoded parameter (empty for handlers without input) and a decoder of the
     /// response (one that accepts the empty response of handlers without output).
     func call<Output: Sendable>(

@@ -63,6 +63,14 @@ public struct PayloadDescriptor: Sendable, Hashable {
 }
 
 /// One handler of a service: its discovery metadata and a type-erased entry point.
+///
+/// Payloads are JSON through `Codable` unless a factory with serdes is used. The discovery entry
+/// of a JSON payload carries its JSON Schema (see ``JSONSchemaProviding``); pass `input:` or
+/// `output:` to announce something else.
+///
+/// Errors that leave the handler are turned into terminal errors when they adopt
+/// ``TerminalErrorConvertible``, or when the service type adopts ``TerminalErrorMapping`` and maps
+/// them.
 public struct HandlerDescriptor<Instance: Sendable>: Sendable {
     public var name: String
     /// `nil` for service handlers, where Restate's default applies.
@@ -89,8 +97,18 @@ public struct HandlerDescriptor<Instance: Sendable>: Sendable {
         self.options = options
         self.input = input
         self.output = output
-        self.body = body
+        let mapping = ErrorMapping.mapping(of: Instance.self)
+        self.body = { instance, invocation, data in
+            try await ErrorMapping.run(mapping: mapping) { try await body(instance, invocation, data) }
+        }
     }
+
+    /// What discovery announces for a JSON payload of `type`: its content type and JSON Schema.
+    static func json<T>(_ type: T.Type) -> PayloadDescriptor {
+        PayloadDescriptor(jsonSchema: JSONSchemaGenerator.schema(for: type).jsonText)
+    }
+
+    // MARK: JSON
 
     /// A handler with an input and an output.
     ///
@@ -102,14 +120,17 @@ public struct HandlerDescriptor<Instance: Sendable>: Sendable {
     public static func handler<C: HandlerContext, Input: Decodable & Sendable, Output: Encodable & Sendable>(
         _ name: String,
         options: HandlerOptions = .init(),
-        input: PayloadDescriptor = .init(),
-        output: PayloadDescriptor = .init(),
+        input: PayloadDescriptor? = nil,
+        output: PayloadDescriptor? = nil,
         _ body: @escaping @Sendable (Instance, C, Input) async throws -> Output
     ) -> Self {
-        Self(name: name, context: C.self, options: options, input: input, output: output) {
-            instance,
-            invocation,
-            data in
+        Self(
+            name: name,
+            context: C.self,
+            options: options,
+            input: input ?? json(Input.self),
+            output: output ?? json(Output.self)
+        ) { instance, invocation, data in
             let value = try JSONCoding.decodeInput(Input.self, from: data)
             return try JSONCoding.encode(try await body(instance, C(invocation: invocation), value))
         }
@@ -119,10 +140,13 @@ public struct HandlerDescriptor<Instance: Sendable>: Sendable {
     public static func handler<C: HandlerContext, Input: Decodable & Sendable>(
         _ name: String,
         options: HandlerOptions = .init(),
-        input: PayloadDescriptor = .init(),
+        input: PayloadDescriptor? = nil,
         _ body: @escaping @Sendable (Instance, C, Input) async throws -> Void
     ) -> Self {
-        Self(name: name, context: C.self, options: options, input: input, output: .none) { instance, invocation, data in
+        Self(name: name, context: C.self, options: options, input: input ?? json(Input.self), output: .none) {
+            instance,
+            invocation,
+            data in
             let value = try JSONCoding.decodeInput(Input.self, from: data)
             try await body(instance, C(invocation: invocation), value)
             return Data()
@@ -133,10 +157,13 @@ public struct HandlerDescriptor<Instance: Sendable>: Sendable {
     public static func handler<C: HandlerContext, Output: Encodable & Sendable>(
         _ name: String,
         options: HandlerOptions = .init(),
-        output: PayloadDescriptor = .init(),
+        output: PayloadDescriptor? = nil,
         _ body: @escaping @Sendable (Instance, C) async throws -> Output
     ) -> Self {
-        Self(name: name, context: C.self, options: options, input: .none, output: output) { instance, invocation, _ in
+        Self(name: name, context: C.self, options: options, input: .none, output: output ?? json(Output.self)) {
+            instance,
+            invocation,
+            _ in
             try JSONCoding.encode(try await body(instance, C(invocation: invocation)))
         }
     }
@@ -150,6 +177,67 @@ public struct HandlerDescriptor<Instance: Sendable>: Sendable {
         Self(name: name, context: C.self, options: options, input: .none, output: .none) { instance, invocation, _ in
             try await body(instance, C(invocation: invocation))
             return Data()
+        }
+    }
+
+    // MARK: Custom serdes
+
+    /// A handler with an input and an output encoded by the given serdes; what `@Handler(inputSerde:
+    /// outputSerde:)` generates. Discovery announces the serdes' content types and schemas.
+    ///
+    /// ```swift
+    /// .handler("resize", inputSerde: RawSerde<Data>(), outputSerde: RawSerde<Data>()) {
+    ///     (service: Images, ctx: Context, image: Data) in try await service.resize(ctx, image)
+    /// }
+    /// ```
+    public static func handler<C: HandlerContext, InputSerde: Serde, OutputSerde: Serde>(
+        _ name: String,
+        options: HandlerOptions = .init(),
+        inputSerde: InputSerde,
+        outputSerde: OutputSerde,
+        _ body: @escaping @Sendable (Instance, C, InputSerde.Value) async throws -> OutputSerde.Value
+    ) -> Self {
+        Self(
+            name: name,
+            context: C.self,
+            options: options,
+            input: inputSerde.payloadDescriptor,
+            output: outputSerde.payloadDescriptor
+        ) { instance, invocation, data in
+            let value = try inputSerde.decodeInput(data)
+            return try outputSerde.encode(try await body(instance, C(invocation: invocation), value))
+        }
+    }
+
+    /// A handler with an input encoded by `inputSerde` and no output.
+    public static func handler<C: HandlerContext, InputSerde: Serde>(
+        _ name: String,
+        options: HandlerOptions = .init(),
+        inputSerde: InputSerde,
+        _ body: @escaping @Sendable (Instance, C, InputSerde.Value) async throws -> Void
+    ) -> Self {
+        Self(name: name, context: C.self, options: options, input: inputSerde.payloadDescriptor, output: .none) {
+            instance,
+            invocation,
+            data in
+            let value = try inputSerde.decodeInput(data)
+            try await body(instance, C(invocation: invocation), value)
+            return Data()
+        }
+    }
+
+    /// A handler without input and with an output encoded by `outputSerde`.
+    public static func handler<C: HandlerContext, OutputSerde: Serde>(
+        _ name: String,
+        options: HandlerOptions = .init(),
+        outputSerde: OutputSerde,
+        _ body: @escaping @Sendable (Instance, C) async throws -> OutputSerde.Value
+    ) -> Self {
+        Self(name: name, context: C.self, options: options, input: .none, output: outputSerde.payloadDescriptor) {
+            instance,
+            invocation,
+            _ in
+            try outputSerde.encode(try await body(instance, C(invocation: invocation)))
         }
     }
 }

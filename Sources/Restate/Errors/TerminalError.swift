@@ -53,3 +53,65 @@ public struct RetryableError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "RetryableError(\(code)): \(message)" }
 }
+
+extension TerminalError {
+    /// Whether this is the terminal form of a ``TimeoutError`` (code 408).
+    public var isTimeout: Bool { code == 408 }
+}
+
+/// Thrown by a future made with ``DurableFuture/timeout(after:)`` when its durable timer fires
+/// before the result arrives.
+///
+/// It is not a ``TerminalError`` (Swift errors have no subtypes), but it stands for one: left
+/// uncaught, the invocation fails for good with code 408, as with the TypeScript SDK's
+/// `TimeoutError`. Catch it to fall back:
+///
+/// ```swift
+/// do {
+///     return try await payment.timeout(after: .seconds(30)).value
+/// } catch is TimeoutError {
+///     try await refund()
+/// }
+/// ```
+///
+/// Where results are typed `Result<_, TerminalError>` (``DurableFuture/settled(_:)``,
+/// ``DurableFuture/asResult()``), a timeout appears as its ``terminalError``. The older
+/// ``DurableFuture/value(timeout:)`` throws that ``TerminalError`` (408) directly.
+public struct TimeoutError: Error, Sendable, Hashable, CustomStringConvertible, TerminalErrorConvertible {
+    /// How long the future was given.
+    public var timeout: Duration
+
+    public init(timeout: Duration) {
+        self.timeout = timeout
+    }
+
+    /// Code 408 and the message `Timed out after <timeout>`.
+    public var terminalError: TerminalError { TerminalError("Timed out after \(timeout)", code: 408) }
+
+    public var description: String { "TimeoutError: timed out after \(timeout)" }
+}
+
+/// Thrown by ``DurableFuture/firstSucceeded(_:)`` when every future failed: the failures, in the
+/// order of the futures.
+///
+/// Left uncaught, the invocation fails for good: with the failures' code when they all share one,
+/// 500 otherwise, and a message listing them.
+public struct AllFailedError: Error, Sendable, Hashable, CustomStringConvertible, TerminalErrorConvertible {
+    /// One failure per future, in the order the futures were given.
+    public var errors: [TerminalError]
+
+    public init(errors: [TerminalError]) {
+        self.errors = errors
+    }
+
+    public var terminalError: TerminalError {
+        let codes = Set(errors.map(\.code))
+        let code = codes.count == 1 ? codes.first! : 500
+        return TerminalError(
+            "All \(errors.count) futures failed: " + errors.map { "\($0.code) \($0.message)" }.joined(separator: "; "),
+            code: code
+        )
+    }
+
+    public var description: String { "AllFailedError(\(errors.map(\.description).joined(separator: ", ")))" }
+}
