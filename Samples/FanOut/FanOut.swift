@@ -16,8 +16,9 @@ struct Coordinator {
         return JobReport(results: results.map { Optional($0) })
     }
 
-    /// Like ``process(_:job:)``, but returns what has arrived after `deadlineSeconds`: each chunk
-    /// races a durable timer (`DurableFuture.first`), and the chunks still missing are cancelled.
+    /// Like ``process(_:job:)``, but returns what has arrived after `deadlineSeconds`: the calls
+    /// still pending race one durable timer (`DurableFuture.first`), and the workers that miss it
+    /// are cancelled.
     func processWithin(_ ctx: Context, job: Job) async throws -> JobReport {
         let chunks = job.chunks()
         let calls = try chunks.map { try ctx.serviceClient(Worker.self).square($0) }

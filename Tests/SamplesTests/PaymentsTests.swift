@@ -78,6 +78,19 @@ struct PaymentsTests {
         }
     }
 
+    @Test("a payment cancelled while it waits records the cancellation")
+    func cancelled() async throws {
+        try await withRuntime(endpoint) { runtime async throws in
+            let (order, receipt, _) = try await startPayment(runtime, amountCents: 300)
+            try await runtime.cancel(invocationID: receipt.invocationID)
+            #expect(
+                try await runtime.attach(invocationID: receipt.invocationID)
+                    == .failure(code: 409, message: "cancelled")
+            )
+            #expect(try await runtime.call("Payments", key: order, "status", as: String.self) == "cancelled")
+        }
+    }
+
     @Test("invalid amounts and webhook events are refused")
     func invalid() async throws {
         try await withRuntime(endpoint) { runtime async throws in
