@@ -139,13 +139,13 @@ let package = Package(
 
         // Samples: `swift run <Name>`; each listens on $PORT (default 9080); `--dev` adds a local
         // Restate (RestateTesting) with its ingress on 8080.
-        .executableTarget(name: "SignupWorkflow", dependencies: ["Restate", "RestateTesting"], path: "Samples/SignupWorkflow"),
-        .executableTarget(name: "Greeter", dependencies: ["Restate", "RestateTesting"], path: "Samples/Greeter"),
-        .executableTarget(name: "Counter", dependencies: ["Restate", "RestateTesting"], path: "Samples/Counter"),
-        .executableTarget(name: "Saga", dependencies: ["Restate", "RestateTesting"], path: "Samples/Saga"),
-        .executableTarget(name: "FanOut", dependencies: ["Restate", "RestateTesting"], path: "Samples/FanOut"),
-        .executableTarget(name: "Cron", dependencies: ["Restate", "RestateTesting"], path: "Samples/Cron"),
-        .executableTarget(name: "Payments", dependencies: ["Restate", "RestateTesting"], path: "Samples/Payments"),
+        .executableTarget(name: "SignupWorkflow", dependencies: ["Restate", "RestateTesting"], path: "Samples/SignupWorkflow", exclude: ["README.md"]),
+        .executableTarget(name: "Greeter", dependencies: ["Restate", "RestateTesting"], path: "Samples/Greeter", exclude: ["README.md"]),
+        .executableTarget(name: "Counter", dependencies: ["Restate", "RestateTesting"], path: "Samples/Counter", exclude: ["README.md"]),
+        .executableTarget(name: "Saga", dependencies: ["Restate", "RestateTesting"], path: "Samples/Saga", exclude: ["README.md"]),
+        .executableTarget(name: "FanOut", dependencies: ["Restate", "RestateTesting"], path: "Samples/FanOut", exclude: ["README.md"]),
+        .executableTarget(name: "Cron", dependencies: ["Restate", "RestateTesting"], path: "Samples/Cron", exclude: ["README.md"]),
+        .executableTarget(name: "Payments", dependencies: ["Restate", "RestateTesting"], path: "Samples/Payments", exclude: ["README.md"]),
         // The e2e test-services contract (restatedev/e2e) plus the protocol fixtures.
         .executableTarget(name: "TestServices", dependencies: ["Restate", "RestateTesting"], path: "Samples/TestServices"),
         // Every sample end to end through RestateTesting.

@@ -9,12 +9,25 @@ import Restate
 actor SignupWorkflow {
     static let status = StateKey<String>("status")
 
+    let emailSender: any EmailSending
+
+    /// Prints the emails instead of sending them (``ConsoleEmailSender``).
+    init() {
+        self.init(emailSender: ConsoleEmailSender())
+    }
+
+    /// Sends the emails with `emailSender`, e.g. a recording one in tests.
+    init(emailSender: any EmailSending) {
+        self.emailSender = emailSender
+    }
+
     /// Sends the confirmation email and waits for the click; returns whether the link was right.
     func run(_ ctx: WorkflowContext, email: String) async throws -> Bool {
         let secret = ctx.random.uuid().uuidString
         let workflowID = ctx.key
+        let sender = emailSender
         try await ctx.run("send email") {
-            try await EmailSender.sendConfirmation(to: email, workflowID: workflowID, secret: secret)
+            try await sender.sendConfirmation(to: email, workflowID: workflowID, secret: secret)
         }
         try ctx.set(Self.status, "Email sent")
         let clicked: String = try await ctx.promise("email.clicked").value
@@ -35,9 +48,14 @@ actor SignupWorkflow {
     }
 }
 
+/// Sends the confirmation email.
+protocol EmailSending: Sendable {
+    func sendConfirmation(to email: String, workflowID: String, secret: String) async throws
+}
+
 /// Stands in for a real email service: prints the link it would send.
-enum EmailSender {
-    static func sendConfirmation(to email: String, workflowID: String, secret: String) async throws {
+struct ConsoleEmailSender: EmailSending {
+    func sendConfirmation(to email: String, workflowID: String, secret: String) async throws {
         let command = "curl -X POST localhost:8080/SignupWorkflow/\(workflowID)/click --json '\"\(secret)\"'"
         // Written straight to the file handle: print() is buffered when stdout is not a terminal.
         FileHandle.standardOutput.write(

@@ -1,1 +1,0 @@
-// Scaffold: replaced by the samples' end-to-end tests before this lands.
