@@ -139,20 +139,101 @@ let package = Package(
 
         // Samples: `swift run <Name>`; each listens on $PORT (default 9080); `--dev` adds a local
         // Restate (RestateTesting) with its ingress on 8080.
-        .executableTarget(name: "SignupWorkflow", dependencies: ["Restate", "RestateTesting"], path: "Samples/SignupWorkflow", exclude: ["README.md"]),
-        .executableTarget(name: "Greeter", dependencies: ["Restate", "RestateTesting"], path: "Samples/Greeter", exclude: ["README.md"]),
-        .executableTarget(name: "Counter", dependencies: ["Restate", "RestateTesting"], path: "Samples/Counter", exclude: ["README.md"]),
-        .executableTarget(name: "Saga", dependencies: ["Restate", "RestateTesting"], path: "Samples/Saga", exclude: ["README.md"]),
-        .executableTarget(name: "FanOut", dependencies: ["Restate", "RestateTesting"], path: "Samples/FanOut", exclude: ["README.md"]),
-        .executableTarget(name: "Cron", dependencies: ["Restate", "RestateTesting"], path: "Samples/Cron", exclude: ["README.md"]),
-        .executableTarget(name: "Payments", dependencies: ["Restate", "RestateTesting"], path: "Samples/Payments", exclude: ["README.md"]),
+        .target(
+            name: "SignupWorkflowKit",
+            dependencies: ["Restate"],
+            path: "Samples/SignupWorkflow",
+            exclude: ["README.md", "main.swift"]
+        ),
+        .executableTarget(
+            name: "SignupWorkflow",
+            dependencies: ["SignupWorkflowKit", "RestateTesting"],
+            path: "Samples/SignupWorkflow",
+            sources: ["main.swift"]
+        ),
+        .target(
+            name: "GreeterKit",
+            dependencies: ["Restate"],
+            path: "Samples/Greeter",
+            exclude: ["README.md", "main.swift"]
+        ),
+        .executableTarget(
+            name: "Greeter",
+            dependencies: ["GreeterKit", "RestateTesting"],
+            path: "Samples/Greeter",
+            sources: ["main.swift"]
+        ),
+        .target(
+            name: "CounterKit",
+            dependencies: ["Restate"],
+            path: "Samples/Counter",
+            exclude: ["README.md", "main.swift"]
+        ),
+        .executableTarget(
+            name: "Counter",
+            dependencies: ["CounterKit", "RestateTesting"],
+            path: "Samples/Counter",
+            sources: ["main.swift"]
+        ),
+        .target(
+            name: "SagaKit",
+            dependencies: ["Restate"],
+            path: "Samples/Saga",
+            exclude: ["README.md", "main.swift"]
+        ),
+        .executableTarget(
+            name: "Saga",
+            dependencies: ["SagaKit", "RestateTesting"],
+            path: "Samples/Saga",
+            sources: ["main.swift"]
+        ),
+        .target(
+            name: "FanOutKit",
+            dependencies: ["Restate"],
+            path: "Samples/FanOut",
+            exclude: ["README.md", "main.swift"]
+        ),
+        .executableTarget(
+            name: "FanOut",
+            dependencies: ["FanOutKit", "RestateTesting"],
+            path: "Samples/FanOut",
+            sources: ["main.swift"]
+        ),
+        .target(
+            name: "CronKit",
+            dependencies: ["Restate"],
+            path: "Samples/Cron",
+            exclude: ["README.md", "main.swift"]
+        ),
+        .executableTarget(
+            name: "Cron",
+            dependencies: ["CronKit", "RestateTesting"],
+            path: "Samples/Cron",
+            sources: ["main.swift"]
+        ),
+        .target(
+            name: "PaymentsKit",
+            dependencies: ["Restate"],
+            path: "Samples/Payments",
+            exclude: ["README.md", "main.swift"]
+        ),
+        .executableTarget(
+            name: "Payments",
+            dependencies: ["PaymentsKit", "RestateTesting"],
+            path: "Samples/Payments",
+            sources: ["main.swift"]
+        ),
         // The e2e test-services contract (restatedev/e2e) plus the protocol fixtures.
-        .executableTarget(name: "TestServices", dependencies: ["Restate", "RestateTesting"], path: "Samples/TestServices"),
+        .executableTarget(
+            name: "TestServices",
+            dependencies: ["Restate", "RestateTesting"],
+            path: "Samples/TestServices"
+        ),
         // Every sample end to end through RestateTesting.
         .testTarget(
             name: "SamplesTests",
             dependencies: [
-                "SignupWorkflow", "Greeter", "Counter", "Saga", "FanOut", "Cron", "Payments",
+                "SignupWorkflowKit", "GreeterKit", "CounterKit", "SagaKit", "FanOutKit", "CronKit", "PaymentsKit",
                 "Restate", "RestateTesting",
             ]
         ),

@@ -92,3 +92,11 @@ enum Work {
         return time
     }
 }
+
+/// How `swift run Cron` serves this sample (see `main.swift`).
+public enum CronSample {
+    /// An endpoint with the sample's services.
+    public static func endpoint() -> Endpoint {
+        Endpoint(CronJob.self)
+    }
+}

@@ -1,6 +1,6 @@
-import Foundation
-import Restate
+import CronKit
 import RestateTesting
 
 // `swift run Cron` serves Restate on $PORT (9080); `swift run Cron --dev` adds a local Restate.
-try await Endpoint(CronJob.self).run()
+// The services live in the CronKit library next to this file, so that tests can import them.
+try await CronSample.endpoint().run()

@@ -118,3 +118,11 @@ struct JobReport: Codable, Sendable, Hashable {
         self.cancelledWorkers = cancelledWorkers
     }
 }
+
+/// How `swift run FanOut` serves this sample (see `main.swift`).
+public enum FanOutSample {
+    /// An endpoint with the sample's services.
+    public static func endpoint() -> Endpoint {
+        Endpoint(Coordinator.self, Worker.self)
+    }
+}

@@ -1,6 +1,6 @@
-import Foundation
-import Restate
+import FanOutKit
 import RestateTesting
 
 // `swift run FanOut` serves Restate on $PORT (9080); `swift run FanOut --dev` adds a local Restate.
-try await Endpoint(Coordinator.self, Worker.self).run()
+// The services live in the FanOutKit library next to this file, so that tests can import them.
+try await FanOutSample.endpoint().run()

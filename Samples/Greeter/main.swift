@@ -1,15 +1,6 @@
-import Foundation
-import Restate
+import GreeterKit
 import RestateTesting
 
-/// A stateless service.
-@Service
-struct Greeter {
-    /// Greets someone by name.
-    func greet(_ ctx: Context, name: String) async throws -> String {
-        "Hello \(name)!"
-    }
-}
-
 // `swift run Greeter` serves Restate on $PORT (9080); `swift run Greeter --dev` adds a local Restate.
-try await Endpoint(Greeter.self).run()
+// The services live in the GreeterKit library next to this file, so that tests can import them.
+try await GreeterSample.endpoint().run()

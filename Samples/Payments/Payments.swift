@@ -102,3 +102,11 @@ enum PaymentProvider {
         )
     }
 }
+
+/// How `swift run Payments` serves this sample (see `main.swift`).
+public enum PaymentsSample {
+    /// An endpoint with the sample's services.
+    public static func endpoint() -> Endpoint {
+        Endpoint(Payments.self, PaymentWebhook.self)
+    }
+}

@@ -1,6 +1,6 @@
-import Foundation
-import Restate
+import PaymentsKit
 import RestateTesting
 
 // `swift run Payments` serves Restate on $PORT (9080); `swift run Payments --dev` adds a local Restate.
-try await Endpoint(Payments.self, PaymentWebhook.self).run()
+// The services live in the PaymentsKit library next to this file, so that tests can import them.
+try await PaymentsSample.endpoint().run()

@@ -129,3 +129,11 @@ struct SimulatedAgency: TravelAgency {
         FileHandle.standardOutput.write(Data("[TripBooking] \(line)\n".utf8))
     }
 }
+
+/// How `swift run Saga` serves this sample (see `main.swift`).
+public enum SagaSample {
+    /// An endpoint with the sample's services.
+    public static func endpoint() -> Endpoint {
+        Endpoint(TripBooking.self)
+    }
+}

@@ -63,3 +63,11 @@ struct ConsoleEmailSender: EmailSending {
         )
     }
 }
+
+/// How `swift run SignupWorkflow` serves this sample (see `main.swift`).
+public enum SignupWorkflowSample {
+    /// An endpoint with the sample's services.
+    public static func endpoint() -> Endpoint {
+        Endpoint(SignupWorkflow.self)
+    }
+}

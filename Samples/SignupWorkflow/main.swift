@@ -1,6 +1,6 @@
-import Foundation
-import Restate
 import RestateTesting
+import SignupWorkflowKit
 
 // `swift run SignupWorkflow` serves Restate on $PORT (9080); `swift run SignupWorkflow --dev` adds a local Restate.
-try await Endpoint(SignupWorkflow.self).run()
+// The services live in the SignupWorkflowKit library next to this file, so that tests can import them.
+try await SignupWorkflowSample.endpoint().run()

@@ -3,7 +3,7 @@ import Restate
 import RestateTesting
 import Testing
 
-@testable import Counter
+@testable import CounterKit
 
 @Suite("Sample: Counter")
 struct CounterTests {

@@ -3,7 +3,7 @@ import Restate
 import RestateTesting
 import Testing
 
-@testable import Cron
+@testable import CronKit
 
 @Suite("Sample: Cron")
 struct CronTests {

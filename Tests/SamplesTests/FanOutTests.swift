@@ -3,7 +3,7 @@ import Restate
 import RestateTesting
 import Testing
 
-@testable import FanOut
+@testable import FanOutKit
 
 @Suite("Sample: FanOut")
 struct FanOutTests {

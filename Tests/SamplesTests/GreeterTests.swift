@@ -3,7 +3,7 @@ import Restate
 import RestateTesting
 import Testing
 
-@testable import Greeter
+@testable import GreeterKit
 
 @Suite("Sample: Greeter")
 struct GreeterTests {

@@ -3,7 +3,7 @@ import NIOCore
 import Restate
 import Testing
 
-@testable import Payments
+@testable import PaymentsKit
 @testable import RestateTesting
 
 @Suite("Sample: Payments")

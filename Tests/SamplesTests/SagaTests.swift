@@ -3,7 +3,7 @@ import Restate
 import RestateTesting
 import Testing
 
-@testable import Saga
+@testable import SagaKit
 
 /// Books nothing; records every booking and cancellation, and refuses items named `sold-out`
 /// as the sample's stand-in does.

@@ -3,7 +3,7 @@ import Restate
 import RestateTesting
 import Testing
 
-@testable import SignupWorkflow
+@testable import SignupWorkflowKit
 
 /// Keeps the emails instead of printing them, so that tests can read the secret.
 final class Outbox: EmailSending {
