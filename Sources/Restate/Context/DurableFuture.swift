@@ -73,9 +73,14 @@ public struct DurableFuture<Value: Sendable>: Sendable {
     public static func all(_ futures: [DurableFuture<Value>]) async throws -> [Value] {
         guard let invocation = futures.first?.invocation else { return [] }
         try await invocation.awaitFuture(.allSucceededOrFirstFailed(futures.map(\.node)))
+        // Either all succeeded, or one failed while others may still be pending: take only the
+        // completed ones, so a failure is thrown instead of waiting for the rest.
         var values: [Value] = []
         values.reserveCapacity(futures.count)
-        for future in futures { values.append(try await future.value) }
+        for future in futures where future.isCompleted { values.append(try future.resolve(invocation)) }
+        guard values.count == futures.count else {
+            throw InvocationFailure.internal("an all-succeeded await returned without a failure or all values")
+        }
         return values
     }
 

@@ -1,1 +1,0 @@
-// Scaffold: replaced by the sample's code before this lands.
