@@ -224,10 +224,17 @@ let package = Package(
             sources: ["main.swift"]
         ),
         // The e2e test-services contract (restatedev/e2e) plus the protocol fixtures.
+        .target(
+            name: "TestServicesKit",
+            dependencies: ["Restate"],
+            path: "Samples/TestServices",
+            exclude: ["main.swift"]
+        ),
         .executableTarget(
             name: "TestServices",
-            dependencies: ["Restate", "RestateTesting"],
-            path: "Samples/TestServices"
+            dependencies: ["TestServicesKit", "RestateTesting"],
+            path: "Samples/TestServices",
+            sources: ["main.swift"]
         ),
         // Every sample end to end through RestateTesting.
         .testTarget(
@@ -238,7 +245,7 @@ let package = Package(
             ]
         ),
         // The test-services contract flows through RestateTesting.
-        .testTarget(name: "TestServicesTests", dependencies: ["TestServices", "Restate", "RestateTesting"]),
+        .testTarget(name: "TestServicesTests", dependencies: ["TestServicesKit", "Restate", "RestateTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -143,6 +143,32 @@ extension ContextProtocol {
         try send(target, parameter: try inputSerde.encode(input), delay: delay, options: options)
     }
 
+    // MARK: Raw calls
+
+    /// Calls a handler with a request body passed through as is, without JSON encoding, and
+    /// returns a future of the callee's response body, also as is.
+    ///
+    /// For proxies and generic clients that forward payloads they do not interpret. An empty
+    /// response (a handler without output) yields empty `Data`.
+    ///
+    /// ```swift
+    /// let reply = try await ctx.call(.service("Greeter", handler: "greet"), rawInput: Data("\"Ada\"".utf8)).value
+    /// ```
+    public func call(_ target: Target, rawInput: Data, options: CallOptions = .init()) throws -> CallFuture<Data> {
+        try call(target, parameter: rawInput, options: options) { try $0.rawBody() }
+    }
+
+    /// Sends a one-way message whose body is passed through as is, without JSON encoding.
+    @discardableResult
+    public func send(
+        _ target: Target,
+        rawInput: Data,
+        delay: Duration? = nil,
+        options: CallOptions = .init()
+    ) throws -> InvocationHandle {
+        try send(target, parameter: rawInput, delay: delay, options: options)
+    }
+
     /// A call with an encoded parameter (empty for handlers without input) and a decoder of the
     /// response (one that accepts the empty response of handlers without output).
     func call<Output: Sendable>(
@@ -174,5 +200,17 @@ extension ContextProtocol {
             context: invocation,
             id: DurableFuture(invocation: invocation, handle: handle) { try $0.invocationID() }
         )
+    }
+}
+
+extension NotificationValue {
+    /// The raw payload of a success (empty for a void result), or throws the failure it carries.
+    func rawBody() throws -> Data {
+        switch self {
+        case .success(let data): return data
+        case .void: return Data()
+        case .failure(let failure): throw TerminalError(failure)
+        default: throw InvocationFailure.internal("expected a value, got \(self)")
+        }
     }
 }

@@ -168,6 +168,29 @@ public struct HandlerDescriptor<Instance: Sendable>: Sendable {
         }
     }
 
+    /// A handler that takes and returns raw bytes, without JSON: the request body as is, and the
+    /// response body as is.
+    ///
+    /// By default it accepts any content type (or none) and answers `application/octet-stream`.
+    ///
+    /// ```swift
+    /// .rawHandler("echo") { (_: Echo, _: Context, body: Data) in body }
+    /// ```
+    public static func rawHandler<C: HandlerContext>(
+        _ name: String,
+        options: HandlerOptions = .init(),
+        input: PayloadDescriptor = PayloadDescriptor(contentType: "*/*", required: false),
+        output: PayloadDescriptor = PayloadDescriptor(contentType: "application/octet-stream"),
+        _ body: @escaping @Sendable (Instance, C, Data) async throws -> Data
+    ) -> Self {
+        Self(name: name, context: C.self, options: options, input: input, output: output) {
+            instance,
+            invocation,
+            data in
+            try await body(instance, C(invocation: invocation), data)
+        }
+    }
+
     /// A handler without input or output.
     public static func handler<C: HandlerContext>(
         _ name: String,

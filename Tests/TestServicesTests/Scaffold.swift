@@ -1,1 +1,0 @@
-// Scaffold: replaced by the contract tests before this lands.
