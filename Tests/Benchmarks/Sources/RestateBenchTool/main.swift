@@ -99,12 +99,10 @@ case "instances":
     let before = MemoryUsage.current()
     await suspendRuns(1_000..<(1_000 + count))
     let after = MemoryUsage.current()
-    let heapPerInstance = Double(after.heapBytes - before.heapBytes) / Double(count)
     let rssPerInstance = Double(after.residentBytes - before.residentBytes) / Double(count)
     print(
-        "instances \(count): heap \(after.heapBytes - before.heapBytes) B (\(Int(heapPerInstance)) B/instance), "
-            + "RSS \(after.residentBytes - before.residentBytes) B (\(Int(rssPerInstance)) B/instance), "
-            + "RSS total \(after.residentBytes / 1_048_576) MiB"
+        "instances \(count): RSS +\(after.residentBytes - before.residentBytes) B "
+            + "(\(Int(rssPerInstance)) B/instance), RSS total \(after.residentBytes / 1_048_576) MiB"
     )
 
 default:
