@@ -29,18 +29,34 @@ extension TestRuntime {
         public var alwaysReplay: Bool
         /// The retry policy for failed attempts when the service or handler does not set one.
         ///
-        /// Unlike Restate's default (retry forever), the default here gives up after 10 attempts
-        /// so that a broken handler fails a test instead of hanging it.
+        /// Unlike Restate's default (70 attempts, then pause), the default here gives up after 10
+        /// attempts and fails the invocation, so that a broken handler fails a test instead of
+        /// hanging it. Services and handlers that set `onMaxAttempts: .pause` are paused (see
+        /// ``TestRuntime/resume(invocationID:)``).
         public var retryPolicy: InvocationRetryPolicy
         /// How long a workflow's state, promises and output are kept after `run` ends, unless the
         /// `run` handler sets `workflowRetention`. Restate's default is 24 hours.
         public var workflowRetention: Duration
         /// How long the result of an invocation with an idempotency key is kept.
         public var idempotencyRetention: Duration
+        /// How long an attempt whose request stream is open (bidirectional mode) may go without
+        /// a frame either way before the runtime closes the stream so that the handler suspends,
+        /// unless the service or handler sets `inactivityTimeout`. Restate's default is 1 minute;
+        /// zero means request/response.
+        ///
+        /// Like the abort timeout, it runs on real time in every clock mode: it guards the
+        /// endpoint process, not the handler's durable time.
+        public var inactivityTimeout: Duration
+        /// How long an attempt whose request stream is closed may go without a frame from the
+        /// endpoint before the runtime aborts it and retries, unless the service or handler sets
+        /// `abortTimeout`. Restate's default is 10 minutes.
+        public var abortTimeout: Duration
         /// The port of the ingress HTTP API (`nil`: no ingress server; `0`: any free port).
         public var ingressPort: Int?
-        /// The address the ingress binds to.
+        /// The address the ingress and admin API bind to.
         public var ingressHost: String
+        /// The port of the admin API (Restate's is 9070; `nil`: none; `0`: any free port).
+        public var adminPort: Int?
 
         public init(
             clock: ClockMode = .virtual(autoAdvance: true),
@@ -57,8 +73,11 @@ extension TestRuntime {
             ),
             workflowRetention: Duration = .seconds(24 * 3600),
             idempotencyRetention: Duration = .seconds(24 * 3600),
+            inactivityTimeout: Duration = .seconds(60),
+            abortTimeout: Duration = .seconds(600),
             ingressPort: Int? = nil,
-            ingressHost: String = "127.0.0.1"
+            ingressHost: String = "127.0.0.1",
+            adminPort: Int? = nil
         ) {
             self.clock = clock
             self.transport = transport
@@ -68,14 +87,32 @@ extension TestRuntime {
             self.retryPolicy = retryPolicy
             self.workflowRetention = workflowRetention
             self.idempotencyRetention = idempotencyRetention
+            self.inactivityTimeout = inactivityTimeout
+            self.abortTimeout = abortTimeout
             self.ingressPort = ingressPort
             self.ingressHost = ingressHost
+            self.adminPort = adminPort
         }
 
-        /// For local development: wall-clock time, the endpoint over real HTTP/2, and the
-        /// ingress on `port` (Restate's default is 8080), so that `curl` works.
-        public static func development(ingressPort port: Int = 8080) -> Configuration {
-            Configuration(clock: .wallClock, transport: .http2, ingressPort: port)
+        /// For local development: wall-clock time, the endpoint over real HTTP/2, the ingress on
+        /// `port` (Restate's default is 8080) so that `curl` works, the admin API on `adminPort`
+        /// (Restate's 9070), and Restate's own default retry policy: 500 ms doubling up to 60 s,
+        /// 70 attempts, then the invocation is paused (resume it with
+        /// `PATCH /invocations/{id}/resume` on the admin API).
+        public static func development(ingressPort port: Int = 8080, adminPort: Int? = 9070) -> Configuration {
+            Configuration(
+                clock: .wallClock,
+                transport: .http2,
+                retryPolicy: .init(
+                    initialInterval: .milliseconds(500),
+                    exponentiationFactor: 2,
+                    maxInterval: .seconds(60),
+                    maxAttempts: 70,
+                    onMaxAttempts: .pause
+                ),
+                ingressPort: port,
+                adminPort: adminPort
+            )
         }
     }
 

@@ -8,8 +8,12 @@ import RestateCore
 /// An actor, so every decision is taken in one place, in order. Attempts run in their own tasks
 /// and report back frame by frame; the engine answers on the attempt's request stream.
 actor Engine {
-    nonisolated let registry: Registry
-    let transport: any EndpointTransport
+    /// The services of all registered deployments.
+    private(set) var registry = Registry()
+    private var deployments: [String: DeploymentRecord] = [:]
+    private var deploymentOrder: [String] = []
+    /// Transports replaced by a forced re-registration: attempts pinned to them may still run.
+    private var retiredTransports: [any EndpointTransport] = []
     let configuration: TestRuntime.Configuration
 
     private var records: [String: InvocationRecord] = [:]
@@ -33,10 +37,9 @@ actor Engine {
     private var clientWaiters = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var wallClockTasks: [Task<Void, Never>] = []
+    private var isShutDown = false
 
-    init(registry: Registry, transport: any EndpointTransport, configuration: TestRuntime.Configuration) {
-        self.registry = registry
-        self.transport = transport
+    init(configuration: TestRuntime.Configuration) {
         self.configuration = configuration
         self.virtualNow = Self.wallClockMilliseconds()
     }
@@ -44,6 +47,142 @@ actor Engine {
     static func wallClockMilliseconds() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
     }
+
+    // MARK: Deployments
+
+    enum RegistrationResult {
+        /// A new deployment (Restate answers 201).
+        case created
+        /// The same address with the same manifest was registered before (200).
+        case unchanged
+        /// The same address, re-registered with `force` (200).
+        case overwritten
+    }
+
+    /// Adds a deployment and its services, as Restate's schema registry does: a service that
+    /// another deployment registered moves to the new one with the next revision; in-flight
+    /// invocations stay on the deployment they started on.
+    ///
+    /// - Throws: ``TestRuntimeError`` 409 when the address is registered with other services (and
+    ///   `force` is off) or a service would change its kind; 500 when the protocol versions do
+    ///   not overlap.
+    func register(
+        _ discovered: Registry,
+        manifest: Data,
+        transport: any EndpointTransport,
+        sdkVersion: String?,
+        force: Bool
+    ) throws(TestRuntimeError) -> (DeploymentRecord, RegistrationResult) {
+        let version = configuration.protocolVersion.rawValue
+        guard discovered.minProtocolVersion <= version, version <= discovered.maxProtocolVersion else {
+            throw TestRuntimeError(
+                status: 500,
+                "[META0012] unsupported service protocol versions: [\(discovered.minProtocolVersion), "
+                    + "\(discovered.maxProtocolVersion)]. Supported versions by this runtime are [\(version), \(version)]."
+            )
+        }
+        let existingID = deploymentOrder.first { id in
+            deployments[id].map { $0.address == transport.address && $0.address != "in-process" } ?? false
+        }
+        if let existingID, let existing = deployments[existingID] {
+            if existing.manifest == manifest { return (existing, .unchanged) }
+            guard force else {
+                throw TestRuntimeError(
+                    status: 409,
+                    "[META0004] the deployment \(existing.address) is already registered with different services; "
+                        + "register it with \"force\": true to overwrite it"
+                )
+            }
+        }
+        if !force {
+            for name in discovered.serviceOrder {
+                guard let old = registry.services[name], let new = discovered.services[name], old.kind != new.kind
+                else { continue }
+                throw TestRuntimeError(
+                    status: 409,
+                    "[META0006] the service \(name) cannot change its type from \(old.kind.rawValue) to \(new.kind.rawValue)"
+                )
+            }
+        }
+        let id = existingID ?? DeploymentIdentifier.make()
+        if let existingID, let old = deployments[existingID] { retiredTransports.append(old.transport) }
+        let record = DeploymentRecord(
+            id: id,
+            transport: transport,
+            manifest: manifest,
+            services: discovered.serviceOrder,
+            minProtocolVersion: discovered.minProtocolVersion,
+            maxProtocolVersion: discovered.maxProtocolVersion,
+            sdkVersion: sdkVersion,
+            createdAt: Date()
+        )
+        deployments[id] = record
+        if existingID == nil { deploymentOrder.append(id) }
+        registry.merge(discovered, deploymentID: id)
+        return (record, existingID == nil ? .created : .overwritten)
+    }
+
+    /// Discovers the deployment behind `transport` and registers it; `dryRun` only discovers.
+    /// The transport is shut down unless the runtime keeps it.
+    ///
+    /// - Returns: the deployment, what registration did, and the services as discovered (with
+    ///   the deployment id set).
+    nonisolated func discoverAndRegister(
+        _ transport: any EndpointTransport,
+        force: Bool,
+        dryRun: Bool
+    ) async throws -> (DeploymentRecord, RegistrationResult, Registry) {
+        do {
+            let (manifest, server) = try await transport.discover()
+            let discovered: Registry
+            do {
+                discovered = try Registry(manifestJSON: manifest)
+            } catch let error as TestRuntimeError {
+                throw error
+            } catch {
+                throw TestRuntimeError(
+                    status: 500,
+                    "received a bad response from the SDK that cannot be decoded: \(error). Discovery response: "
+                        + String(decoding: manifest.prefix(1024), as: UTF8.self)
+                )
+            }
+            if dryRun {
+                let record = DeploymentRecord(
+                    id: DeploymentIdentifier.make(),
+                    transport: transport,
+                    manifest: manifest,
+                    services: discovered.serviceOrder,
+                    minProtocolVersion: discovered.minProtocolVersion,
+                    maxProtocolVersion: discovered.maxProtocolVersion,
+                    sdkVersion: server,
+                    createdAt: Date()
+                )
+                await transport.shutdown()
+                var shown = Registry()
+                shown.merge(discovered, deploymentID: record.id)
+                return (record, .created, shown)
+            }
+            let (record, result) = try await register(
+                discovered,
+                manifest: manifest,
+                transport: transport,
+                sdkVersion: server,
+                force: force
+            )
+            if result == .unchanged { await transport.shutdown() }
+            return (record, result, await registry)
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
+    }
+
+    /// The registered deployments in registration order.
+    var allDeployments: [DeploymentRecord] { deploymentOrder.compactMap { deployments[$0] } }
+
+    func deployment(_ id: String) -> DeploymentRecord? { deployments[id] }
+
+    func service(named name: String) -> Registry.Service? { registry.services[name] }
 
     // MARK: Time
 
@@ -274,6 +413,7 @@ actor Engine {
         case .running: return "running"
         case .suspended: return "suspended"
         case .backingOff: return "backing-off"
+        case .paused: return "paused"
         case .completed: return "completed"
         }
     }
@@ -316,8 +456,42 @@ actor Engine {
             complete(record, .failure(code: 409, message: "cancelled"))
         case .running, .suspended, .backingOff:
             deliverSignal(to: id, index: 1, name: nil, result: nil)
+        case .paused:
+            // Restate resumes a paused invocation to let it see the cancellation.
+            deliverSignal(to: id, index: 1, name: nil, result: nil)
+            record.failedAttemptsInSession = 0
+            startAttempt(record)
         }
     }
+
+    /// Resumes a paused or suspended invocation at once, or retries a backing-off one without
+    /// waiting for its timer (Restate's `PATCH /invocations/{id}/resume`).
+    func resume(_ id: String) throws(TestRuntimeError) {
+        guard let record = records[id] else {
+            throw TestRuntimeError(status: 404, "The requested invocation '\(id)' does not exist")
+        }
+        switch record.status {
+        case .completed:
+            throw TestRuntimeError(status: 409, "The invocation '\(id)' is completed, cannot be resumed.")
+        case .scheduled, .inboxed:
+            throw TestRuntimeError(
+                status: 425,
+                "The invocation '\(id)' is either inboxed or scheduled, cannot be resumed."
+            )
+        case .running:
+            return
+        case .paused, .suspended, .backingOff:
+            timers.removeAll { timer in
+                if case .start(let invocation) = timer.action { return invocation == id }
+                return false
+            }
+            record.failedAttemptsInSession = 0
+            startAttempt(record)
+        }
+    }
+
+    /// The last failure of an invocation that is backing off or paused.
+    func lastFailure(of id: String) -> InvocationOutcome? { records[id]?.lastFailure }
 
     /// Ends the invocation at once, without running compensations.
     func kill(_ id: String) throws(TestRuntimeError) {
@@ -362,12 +536,16 @@ actor Engine {
         }
     }
 
-    private var effectiveMode: TestRuntime.InvocationMode {
-        if configuration.alwaysReplay || configuration.protocolVersion < .v7 { return .requestResponse }
+    private func mode(inactivityTimeout: Duration) -> TestRuntime.InvocationMode {
+        // As Restate: an inactivity timeout of zero means request/response.
+        if configuration.alwaysReplay || configuration.protocolVersion < .v7 || inactivityTimeout == .zero {
+            return .requestResponse
+        }
         return configuration.invocationMode
     }
 
     private func startAttempt(_ record: InvocationRecord) {
+        guard !isShutDown else { return }
         attemptSequence += 1
         let number = attemptSequence
         let version = configuration.protocolVersion
@@ -375,11 +553,28 @@ actor Engine {
         let attempt = Attempt(number: number, invocation: record.id.printable, version: version, input: continuation)
         attempt.startedAt = now
         attempt.startedAtWallClock = Self.wallClockMilliseconds()
+        attempt.lastActivityWallClock = attempt.startedAtWallClock
+        let service = registry.services[record.service]
+        let handler = service?.handlers[record.handler]
+        let inactivity = handler?.inactivityTimeout ?? service?.inactivityTimeout ?? configuration.inactivityTimeout
+        attempt.inactivityTimeout = inactivity.inMilliseconds
+        attempt.abortTimeout =
+            (handler?.abortTimeout ?? service?.abortTimeout ?? configuration.abortTimeout).inMilliseconds
         attempts[number] = attempt
         record.attempt = attempt
         record.status = .running
         record.attemptCount += 1
         runningAttempts += 1
+        attempt.counted = true
+
+        // Restate pins an invocation to the deployment of its first attempt.
+        if record.deploymentID == nil { record.deploymentID = service?.deploymentID }
+        guard let deploymentID = record.deploymentID, let transport = deployments[deploymentID]?.transport else {
+            attempt.closeInput()
+            attemptFailed(number, code: 500, "no deployment serves \(record.service)/\(record.handler)")
+            attemptFinished(number)
+            return
+        }
 
         var body = ByteBuffer()
         do {
@@ -390,16 +585,17 @@ actor Engine {
             preconditionFailure("cannot encode the journal: \(error)")
         }
         continuation.yield(body)
-        if effectiveMode == .requestResponse { attempt.closeInput() }
+        if mode(inactivityTimeout: inactivity) == .requestResponse { attempt.closeInput() }
 
-        let transport = self.transport
-        let (service, handler) = (record.service, record.handler)
-        Task {
+        let (serviceName, handlerName) = (record.service, record.handler)
+        let headers = [("x-restate-invocation-id", record.id.printable)]
+        attempt.task = Task {
             do {
                 let status = try await transport.invoke(
-                    service: service,
-                    handler: handler,
+                    service: serviceName,
+                    handler: handlerName,
                     contentType: version.contentType,
+                    headers: headers,
                     body: stream
                 ) { [weak self] chunk in
                     await self?.received(attempt: number, chunk)
@@ -413,6 +609,58 @@ actor Engine {
             // The task inherits the engine's isolation: these run on the actor.
             self.attemptFinished(number)
         }
+        attempt.watchdog = Task { [weak self] in
+            while let delay = await self?.checkTimeouts(of: number) {
+                try? await Task.sleep(for: .milliseconds(delay))
+                if Task.isCancelled { return }
+            }
+        }
+    }
+
+    /// Restate's invoker timers for one attempt, on real time in every clock mode because they
+    /// guard the endpoint process, not the handler's durable time. While the request stream is
+    /// open (bidirectional mode), `inactivityTimeout` without a frame either way closes it, so
+    /// the handler suspends; once it is closed, `abortTimeout` without a frame from the endpoint
+    /// aborts the attempt, which is then retried.
+    ///
+    /// - Returns: how long to wait before checking again, `nil` when the attempt is over.
+    private func checkTimeouts(of number: Int) -> Int64? {
+        guard let attempt = attempts[number], !attempt.terminated, !attempt.fenced else { return nil }
+        let wallClock = Self.wallClockMilliseconds()
+        if attempt.inputOpen {
+            let deadline = attempt.lastActivityWallClock + attempt.inactivityTimeout
+            if wallClock < deadline { return deadline - wallClock }
+            attempt.closeInput()
+        }
+        let quietSince = max(attempt.inputClosedAtWallClock ?? wallClock, attempt.lastReceivedWallClock)
+        let deadline = quietSince + attempt.abortTimeout
+        if wallClock < deadline { return deadline - wallClock }
+        abort(attempt)
+        return nil
+    }
+
+    /// Drops an attempt that stopped answering: its stream is cancelled, whatever it still sends
+    /// is ignored, and the invocation is retried like after a failure.
+    private func abort(_ attempt: Attempt) {
+        let timeout = friendlyDuration(.milliseconds(attempt.abortTimeout))
+        attemptFailed(
+            attempt.number,
+            code: 500,
+            "the invocation stream was closed after the 'abort timeout' (\(timeout)) fired."
+        )
+        attempt.task?.cancel()
+        // The endpoint may take its time to notice; the runtime does not wait for it.
+        attempts[attempt.number] = nil
+        attempt.closeInput()
+        release(attempt)
+        checkIdle()
+    }
+
+    private func release(_ attempt: Attempt) {
+        attempt.watchdog?.cancel()
+        guard attempt.counted else { return }
+        attempt.counted = false
+        runningAttempts -= 1
     }
 
     private func startMessage(for record: InvocationRecord) -> Proto.StartMessage {
@@ -461,7 +709,7 @@ actor Engine {
     private func attemptFinished(_ number: Int) {
         guard let attempt = attempts.removeValue(forKey: number) else { return }
         attempt.closeInput()
-        runningAttempts -= 1
+        release(attempt)
         if let record = records[attempt.invocation], record.attempt === attempt, record.outcome == nil {
             if attempt.fenced {
                 // Always-replay: the next attempt replays everything, including the new entry.
@@ -484,6 +732,8 @@ actor Engine {
 
     private func received(attempt number: Int, _ chunk: ByteBuffer) {
         guard let attempt = attempts[number] else { return }
+        attempt.lastReceivedWallClock = Self.wallClockMilliseconds()
+        attempt.lastActivityWallClock = attempt.lastReceivedWallClock
         attempt.decoder.append(chunk)
         while !attempt.terminated, !attempt.fenced {
             let frame: Frame?
@@ -705,6 +955,7 @@ actor Engine {
 
     private func send(_ message: ProtocolMessage, to attempt: Attempt) {
         guard attempt.inputOpen, let frame = try? message.encodedFrame() else { return }
+        attempt.lastActivityWallClock = Self.wallClockMilliseconds()
         attempt.input.yield(frame)
     }
 
@@ -712,6 +963,8 @@ actor Engine {
         attempt.terminated = true
         attempt.closeInput()
         record.attempt = nil
+        // The invoker forgets the retry state of a suspended invocation (a new session begins).
+        record.failedAttemptsInSession = 0
         if record.canResume(awaiting) {
             startAttempt(record)
         } else {
@@ -721,24 +974,48 @@ actor Engine {
 
     private func retryOrFail(_ record: InvocationRecord, error: Proto.ErrorMessage) {
         record.attempt = nil
-        let service = registry.services[record.service]
-        let policy = EffectiveRetryPolicy(
-            handler: service?.handlers[record.handler]?.retry ?? .init(),
-            service: service?.retry ?? .init(),
-            fallback: configuration.retryPolicy
-        )
-        let retry = Int(record.retriesSinceLastStoredEntry) + 1
-        let exhausted = policy.maxAttempts.map { retry >= max(1, $0) } ?? false
-        if error.behavior == .fail || exhausted || error.behavior == .pause {
-            let prefix = exhausted ? "retries exhausted: " : ""
-            complete(record, .failure(code: UInt16(clamping: error.code), message: prefix + error.message))
+        let failure = InvocationOutcome.failure(code: UInt16(clamping: error.code), message: error.message)
+        record.lastFailure = failure
+        // The handler's ErrorMessage may ask for a behaviour (V7); it wins over the policy.
+        switch error.behavior {
+        case .fail:
+            complete(record, failure)
+            return
+        case .pause:
+            pause(record)
+            return
+        default:
+            break
+        }
+        let policy = retryPolicy(of: record)
+        record.failedAttemptsInSession += 1
+        if let maxAttempts = policy.maxAttempts, record.failedAttemptsInSession >= max(1, maxAttempts) {
+            if policy.pause { pause(record) } else { complete(record, failure) }
             return
         }
         record.retriesSinceLastStoredEntry += 1
         record.status = .backingOff
         let delay =
-            error.hasNextRetryDelay ? Int64(clamping: error.nextRetryDelay) : policy.delay(retry: retry).inMilliseconds
+            error.hasNextRetryDelay
+            ? Int64(clamping: error.nextRetryDelay)
+            : policy.delay(retry: record.failedAttemptsInSession).inMilliseconds
         schedule(at: now + delay, .start(invocation: record.id.printable))
+    }
+
+    private func retryPolicy(of record: InvocationRecord) -> EffectiveRetryPolicy {
+        let service = registry.services[record.service]
+        return EffectiveRetryPolicy(
+            handler: service?.handlers[record.handler]?.retry ?? .init(),
+            service: service?.retry ?? .init(),
+            fallback: configuration.retryPolicy
+        )
+    }
+
+    /// Parks the invocation until ``resume(_:)``, as Restate does when retries run out with
+    /// `onMaxAttempts: .pause` (its default) or the handler asks for it. A paused invocation
+    /// keeps its object's lock.
+    private func pause(_ record: InvocationRecord) {
+        record.status = .paused
     }
 
     // MARK: Completions
@@ -956,10 +1233,14 @@ actor Engine {
         }
     }
 
-    func shutdown() {
+    func shutdown() async {
+        isShutDown = true
         for task in wallClockTasks { task.cancel() }
         wallClockTasks = []
-        for attempt in attempts.values { attempt.closeInput() }
+        for attempt in attempts.values {
+            attempt.closeInput()
+            attempt.watchdog?.cancel()
+        }
         for record in records.values where record.outcome == nil {
             for case .client(let continuation) in record.waiters {
                 clientWaiters -= 1
@@ -967,6 +1248,9 @@ actor Engine {
             }
             record.waiters = []
         }
+        let transports = deploymentOrder.compactMap { deployments[$0]?.transport } + retiredTransports
+        retiredTransports = []
+        for transport in transports { await transport.shutdown() }
     }
 }
 

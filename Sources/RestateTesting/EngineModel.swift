@@ -52,6 +52,9 @@ final class InvocationRecord {
         case suspended(Awaiting)
         /// The last attempt failed; the next one is scheduled.
         case backingOff
+        /// Retries ran out with the pause policy (or the handler asked to pause); waits for
+        /// `resume`.
+        case paused
         case completed(InvocationOutcome)
     }
 
@@ -85,6 +88,13 @@ final class InvocationRecord {
     var waiters: [ResultWaiter] = []
     var holdsLock = false
     var createdAt: Int64
+    /// The deployment of the first attempt; later attempts go there too.
+    var deploymentID: String?
+    /// Failed attempts since the invocation was (re)started; the retry policy counts these.
+    /// Reset when it suspends or is resumed, like the invoker's retry state.
+    var failedAttemptsInSession = 0
+    /// The last failure, while backing off or paused.
+    var lastFailure: InvocationOutcome?
 
     init(
         id: InvocationIdentifier,
@@ -183,6 +193,20 @@ final class Attempt {
     /// Runtime time and wall-clock time (ms since the epoch) when the attempt started.
     var startedAt: Int64 = 0
     var startedAtWallClock: Int64 = 0
+    /// The attempt's stream; cancelled when the attempt is aborted.
+    var task: Task<Void, Never>?
+    /// Checks the inactivity and abort timeouts.
+    var watchdog: Task<Void, Never>?
+    /// Whether the attempt counts as running (for `settle()` and the auto-advancing clock).
+    var counted = false
+    /// Wall-clock milliseconds of the last frame in either direction, of the last frame from the
+    /// endpoint, and of the end of the request stream.
+    var lastActivityWallClock: Int64 = 0
+    var lastReceivedWallClock: Int64 = 0
+    var inputClosedAtWallClock: Int64?
+    /// The effective timeouts, in milliseconds.
+    var inactivityTimeout: Int64 = 60_000
+    var abortTimeout: Int64 = 600_000
 
     init(number: Int, invocation: String, version: ProtocolVersion, input: AsyncStream<ByteBuffer>.Continuation) {
         self.number = number
@@ -194,6 +218,7 @@ final class Attempt {
     func closeInput() {
         guard inputOpen else { return }
         inputOpen = false
+        inputClosedAtWallClock = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
         input.finish()
     }
 }
@@ -211,4 +236,19 @@ struct RuntimeTimer {
     var fireAt: Int64
     var sequence: Int
     var action: Action
+}
+
+/// A registered deployment: where it is, and what it declared at discovery.
+struct DeploymentRecord: Sendable {
+    var id: String
+    var transport: any EndpointTransport
+    /// The manifest as discovered, to tell a re-registration with the same services.
+    var manifest: Data
+    var services: [String]
+    var minProtocolVersion: Int
+    var maxProtocolVersion: Int
+    var sdkVersion: String?
+    var createdAt: Date
+
+    var address: String { transport.address }
 }

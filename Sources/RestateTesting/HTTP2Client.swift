@@ -93,6 +93,9 @@ final class HTTP2Client: Sendable {
         }
     }
 
+    /// Whether the connection is still open (the peer may have closed it, e.g. when idle).
+    var isActive: Bool { channel.isActive }
+
     func close() async {
         try? await channel.close()
     }

@@ -21,9 +21,9 @@ struct InvocationIdentifier: Sendable, Hashable {
         raw.suffix(8).reduce(0) { ($0 << 8) | UInt64($1) }
     }
 
-    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
-    private static func base62(_ data: Data) -> String {
+    static func base62(_ data: Data) -> String {
         var digits = Array(data)
         var result: [Character] = []
         while digits.contains(where: { $0 != 0 }) {
@@ -53,5 +53,16 @@ struct AwakeableIdentifier: Sendable, Hashable {
         guard let bytes = Data(base64Encoded: base64), bytes.count == 28 else { return nil }
         invocation = bytes.prefix(24)
         signalIndex = bytes.suffix(4).reduce(0) { ($0 << 8) | UInt32($1) }
+    }
+}
+
+/// Deployment ids as Restate prints them: `dp_1` and 22 base62 characters of a random 128-bit id.
+enum DeploymentIdentifier {
+    static func make() -> String {
+        let uuid = UUID().uuid
+        let raw = withUnsafeBytes(of: uuid) { Data($0) }
+        var digits = InvocationIdentifier.base62(raw)
+        while digits.count < 22 { digits = "0" + digits }
+        return "dp_1" + digits
     }
 }

@@ -14,7 +14,6 @@ import RestateHTTP2
 /// | `GET /restate/health` | 200 |
 struct IngressAPI: Sendable {
     let engine: Engine
-    let registry: Registry
 
     /// The largest request body accepted.
     static let maximumBody = 16 * 1024 * 1024
@@ -108,7 +107,7 @@ struct IngressAPI: Sendable {
         guard head.method == "POST" || head.method == "GET" else {
             return .error(405, "invocations use POST")
         }
-        guard let name = segments.first, let service = registry.services[name] else {
+        guard let name = segments.first, let service = await engine.service(named: name) else {
             return .error(404, "service \(segments.first ?? "") not found")
         }
         var rest = Array(segments.dropFirst())

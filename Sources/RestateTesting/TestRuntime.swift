@@ -24,47 +24,34 @@ import RestateHTTP2
 /// ```
 public final class TestRuntime: Sendable {
     let engine: Engine
-    private let transport: any EndpointTransport
     private let ingress: HTTP2Server?
+    private let admin: HTTP2Server?
 
     /// The configuration the runtime was started with.
     public let configuration: Configuration
 
-    private init(
-        engine: Engine,
-        transport: any EndpointTransport,
-        ingress: HTTP2Server?,
-        configuration: Configuration
-    ) {
+    private init(engine: Engine, ingress: HTTP2Server?, admin: HTTP2Server?, configuration: Configuration) {
         self.engine = engine
-        self.transport = transport
         self.ingress = ingress
+        self.admin = admin
         self.configuration = configuration
     }
 
-    /// Registers `endpoint` (discovery) and starts the runtime.
+    /// Starts a runtime with no deployment: register one with ``register(uri:force:additionalHeaders:)``,
+    /// ``register(_:)`` or the admin API (`POST /deployments`), as with Restate.
     ///
-    /// - Throws: `EndpointError` for invalid definitions, ``TestRuntimeError`` when discovery
-    ///   fails or the endpoint does not speak the configured protocol version.
-    public static func start(_ endpoint: Endpoint, configuration: Configuration = .init()) async throws -> TestRuntime {
-        let transport: any EndpointTransport
-        switch configuration.transport {
-        case .inProcess: transport = InProcessTransport(handler: try endpoint.makeHandler())
-        case .http2: transport = try await HTTP2Transport(endpoint: endpoint)
-        }
+    /// ```swift
+    /// var configuration = TestRuntime.Configuration()
+    /// configuration.ingressPort = 0
+    /// let runtime = try await TestRuntime.start(configuration: configuration)
+    /// try await runtime.register(uri: "http://127.0.0.1:9080")
+    /// ```
+    public static func start(configuration: Configuration = .init()) async throws -> TestRuntime {
+        let engine = Engine(configuration: configuration)
+        var ingress: HTTP2Server?
         do {
-            let registry = try Registry(manifestJSON: try await transport.discover())
-            let version = configuration.protocolVersion.rawValue
-            guard registry.minProtocolVersion <= version, version <= registry.maxProtocolVersion else {
-                throw TestRuntimeError(
-                    status: 500,
-                    "the endpoint speaks V\(registry.minProtocolVersion)–V\(registry.maxProtocolVersion), not V\(version)"
-                )
-            }
-            let engine = Engine(registry: registry, transport: transport, configuration: configuration)
-            var ingress: HTTP2Server?
             if let port = configuration.ingressPort {
-                let api = IngressAPI(engine: engine, registry: registry)
+                let api = IngressAPI(engine: engine)
                 ingress = try await HTTP2Server.bind(host: configuration.ingressHost, port: port) {
                     head,
                     body,
@@ -72,22 +59,101 @@ public final class TestRuntime: Sendable {
                     await api.handle(head, body: body, writer: writer)
                 }
             }
-            return TestRuntime(engine: engine, transport: transport, ingress: ingress, configuration: configuration)
+            var admin: HTTP2Server?
+            if let port = configuration.adminPort {
+                let api = AdminAPI(engine: engine)
+                admin = try await HTTP2Server.bind(host: configuration.ingressHost, port: port) { head, body, writer in
+                    await api.handle(head, body: body, writer: writer)
+                }
+            }
+            return TestRuntime(engine: engine, ingress: ingress, admin: admin, configuration: configuration)
         } catch {
-            await transport.shutdown()
+            await ingress?.shutdown(gracePeriod: .zero)
             throw error
         }
+    }
+
+    /// Starts a runtime and registers `endpoint` (discovery), reached in-process or over HTTP/2
+    /// as ``Configuration/transport`` says.
+    ///
+    /// - Throws: `EndpointError` for invalid definitions, ``TestRuntimeError`` when discovery
+    ///   fails or the endpoint does not speak the configured protocol version.
+    public static func start(_ endpoint: Endpoint, configuration: Configuration = .init()) async throws -> TestRuntime {
+        let runtime = try await start(configuration: configuration)
+        do {
+            try await runtime.register(endpoint)
+        } catch {
+            await runtime.shutdown()
+            throw error
+        }
+        return runtime
+    }
+
+    /// Registers `endpoint`, reached in-process or served on a loopback port and reached over
+    /// HTTP/2, as ``Configuration/transport`` says.
+    @discardableResult
+    public func register(_ endpoint: Endpoint) async throws -> Deployment {
+        let transport: any EndpointTransport
+        switch configuration.transport {
+        case .inProcess: transport = InProcessTransport(handler: try endpoint.makeHandler())
+        case .http2: transport = try await HTTP2Transport.serving(endpoint)
+        }
+        return try await register(transport, force: false).deployment
+    }
+
+    /// Registers the deployment at `uri` (an `http://` URL of a running endpoint of any SDK), as
+    /// `restate deployments register` does: discovery over HTTP/2 (h2c), then its services can
+    /// be invoked. Registering the same URL again with the same services changes nothing.
+    ///
+    /// - Parameters:
+    ///   - force: replace the services when the URL was registered before with others.
+    ///   - additionalHeaders: sent with discovery and every invocation.
+    /// - Throws: ``TestRuntimeError``: 400 for a URL that is not absolute `http://`, 500 when
+    ///   discovery fails (message starting with Restate's error code, e.g. `[META0003]`), 409
+    ///   for conflicting services.
+    @discardableResult
+    public func register(
+        uri: String,
+        force: Bool = false,
+        additionalHeaders: [String: String] = [:]
+    ) async throws -> Deployment {
+        let address = try DeploymentAddress(uri)
+        let transport = HTTP2Transport(
+            host: address.host,
+            port: address.port,
+            basePath: address.path,
+            extraHeaders: additionalHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            server: nil
+        )
+        return try await register(transport, force: force).deployment
+    }
+
+    func register(
+        _ transport: any EndpointTransport,
+        force: Bool
+    ) async throws -> (deployment: Deployment, result: Engine.RegistrationResult) {
+        let (record, result, _) = try await engine.discoverAndRegister(transport, force: force, dryRun: false)
+        return (Deployment(record), result)
+    }
+
+    /// The registered deployments, in registration order.
+    public var deployments: [Deployment] {
+        get async { await engine.allDeployments.map(Deployment.init) }
     }
 
     /// The port of the ingress HTTP API, if it was started (``Configuration/ingressPort``).
     public var ingressPort: Int? { ingress?.port }
 
-    /// Stops the ingress, the endpoint server (HTTP/2 transport) and all timers. Pending
-    /// ``attach(invocationID:)`` calls return a 503 failure.
+    /// The port of the admin API, if it was started (``Configuration/adminPort``).
+    public var adminPort: Int? { admin?.port }
+
+    /// Stops the ingress, the admin API, the deployments' connections (and the endpoint servers
+    /// the runtime started) and all timers. Pending ``attach(invocationID:)`` calls return a 503
+    /// failure.
     public func shutdown() async {
         await engine.shutdown()
         await ingress?.shutdown(gracePeriod: .seconds(1))
-        await transport.shutdown()
+        await admin?.shutdown(gracePeriod: .seconds(1))
     }
 
     // MARK: Invoking
@@ -196,7 +262,7 @@ public final class TestRuntime: Sendable {
     }
 
     /// The invocation's status: `scheduled`, `inboxed`, `running`, `suspended`, `backing-off`,
-    /// `completed`, or `nil` when unknown (or purged after retention).
+    /// `paused`, `completed`, or `nil` when unknown (or purged after retention).
     public func status(invocationID: String) async -> String? {
         await engine.status(of: invocationID)
     }
@@ -220,6 +286,21 @@ public final class TestRuntime: Sendable {
     /// Ends an invocation at once with 409 "killed", without running any more of its code.
     public func kill(invocationID: String) async throws {
         try await engine.kill(invocationID)
+    }
+
+    /// Resumes a paused invocation (retries ran out with `onMaxAttempts: .pause`) with a fresh
+    /// retry budget; a suspended one is re-invoked, a backing-off one retried without waiting.
+    ///
+    /// - Throws: ``TestRuntimeError`` 404 when unknown, 409 when completed, 425 when it has not
+    ///   started yet (scheduled or inboxed), as Restate's admin API answers.
+    public func resume(invocationID: String) async throws {
+        try await engine.resume(invocationID)
+    }
+
+    /// The failure of the last attempt of an invocation that is backing off or paused (or that
+    /// failed), e.g. to see why it paused.
+    public func lastFailure(invocationID: String) async -> InvocationOutcome? {
+        await engine.lastFailure(of: invocationID)
     }
 
     // MARK: Awakeables
@@ -350,7 +431,7 @@ public struct WorkflowHandle: Sendable {
     }
 
     private func runHandler() async throws -> String {
-        guard let service = runtime.engine.registry.services[name], service.kind == .workflow else {
+        guard let service = await runtime.engine.service(named: name), service.kind == .workflow else {
             throw TestRuntimeError(status: 404, "workflow \(name) not found")
         }
         guard let run = service.handlers.values.first(where: { $0.kind == .workflow }) else {
@@ -391,5 +472,57 @@ public struct StateHandle: Sendable {
     /// The names of all entries, sorted.
     public func keys() async -> [String] {
         await engine.stateKeys(service: service, key: key)
+    }
+}
+
+/// A deployment registered with a ``TestRuntime``.
+public struct Deployment: Sendable, Hashable {
+    /// Restate-style id, `dp_1…`.
+    public var id: String
+    /// Where it is reached: its URL, or `in-process`.
+    public var address: String
+    /// The services it declared, in manifest order.
+    public var services: [String]
+    public var minProtocolVersion: Int
+    public var maxProtocolVersion: Int
+    /// What the endpoint reported in `x-restate-server`, if anything.
+    public var sdkVersion: String?
+
+    init(_ record: DeploymentRecord) {
+        id = record.id
+        address = record.address
+        services = record.services
+        minProtocolVersion = record.minProtocolVersion
+        maxProtocolVersion = record.maxProtocolVersion
+        sdkVersion = record.sdkVersion
+    }
+}
+
+/// A deployment URL taken apart: only absolute `http://` URLs are accepted, because the runtime
+/// speaks h2c only.
+struct DeploymentAddress: Sendable, Hashable {
+    var host: String
+    var port: Int
+    var path: String
+
+    init(_ text: String) throws(TestRuntimeError) {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            let host = components.host, !host.isEmpty
+        else {
+            throw TestRuntimeError(
+                status: 400,
+                "The request field 'uri' is invalid. Reason: The provided uri \(text) is not absolute, only absolute URIs can be used."
+            )
+        }
+        guard scheme == "http" else {
+            throw TestRuntimeError(
+                status: 400,
+                "The request field 'uri' is invalid. Reason: this runtime reaches deployments over h2c only, "
+                    + "so the uri must start with http:// (got \(scheme)://)"
+            )
+        }
+        self.host = host
+        self.port = components.port ?? 80
+        self.path = components.percentEncodedPath
     }
 }
