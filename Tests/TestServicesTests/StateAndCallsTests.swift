@@ -365,7 +365,7 @@ struct IngressTests {
             let bytes = Data((0..<100).map { _ in UInt8.random(in: 0...255, using: &generator) } + [0xFF, 0xFE])
             #expect(try await runtime.call(service: "TestUtilsService", handler: "rawEcho", input: bytes) == bytes)
             #expect(try await runtime.call(service: "TestUtilsService", handler: "rawEcho") == Data())
-            let handler = runtime.engine.registry.services["TestUtilsService"]?.handlers["rawEcho"]
+            let handler = await runtime.engine.registry.services["TestUtilsService"]?.handlers["rawEcho"]
             #expect(handler?.outputContentType == "application/octet-stream")
         }
     }
