@@ -210,7 +210,8 @@ struct FidelityTests {
             throw error
         }
         await swiftServer.shutdown(gracePeriod: .zero)
-        #expect(await python.process.terminate() == 0, "\(python.process.output)")
+        let status = await python.process.terminate()
+        #expect(status == 0 || status == nil, "\(python.process.output)")
     }
 
     /// With `RESTATE_FIDELITY_TRACE` set, every step is written to stderr as it happens.

@@ -10,7 +10,6 @@ final class Subprocess: @unchecked Sendable {
         var exitStatus: Int32?
         var lineWaiters: [(predicate: @Sendable (String) -> Bool, continuation: CheckedContinuation<String?, Never>)] =
             []
-        var exitWaiters: [CheckedContinuation<Int32, Never>] = []
     }
 
     // `Process` is not Sendable; it is only touched in `launch` and `terminate`, which the test
@@ -70,16 +69,12 @@ final class Subprocess: @unchecked Sendable {
     }
 
     private func exited(_ status: Int32) {
-        let (lines, exits) = state.withLock { state in
+        let lines = state.withLock { state in
             state.exitStatus = status
-            defer {
-                state.lineWaiters = []
-                state.exitWaiters = []
-            }
-            return (state.lineWaiters.map(\.continuation), state.exitWaiters)
+            defer { state.lineWaiters = [] }
+            return state.lineWaiters.map(\.continuation)
         }
         for waiter in lines { waiter.resume(returning: nil) }
-        for waiter in exits { waiter.resume(returning: status) }
     }
 
     /// The first output line that satisfies `predicate`, once it is printed; `nil` if the process
@@ -112,22 +107,37 @@ final class Subprocess: @unchecked Sendable {
         for waiter in pending { waiter.resume(returning: nil) }
     }
 
-    /// Sends SIGTERM and waits for the exit status.
+    /// Sends SIGTERM and waits for the process to end; `nil` when it ended but Foundation never
+    /// reported its status (see ``exitStatus()``).
     @discardableResult
-    func terminate() async -> Int32 {
+    func terminate() async -> Int32? {
         if state.withLock({ $0.exitStatus == nil }) { kill(process.processIdentifier, SIGTERM) }
         return await exitStatus()
     }
 
-    /// Waits for the process to exit.
-    func exitStatus() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            let status: Int32? = state.withLock { state in
-                if let status = state.exitStatus { return status }
-                state.exitWaiters.append(continuation)
-                return nil
+    /// Waits for the process to end and returns its status. Foundation's termination handler
+    /// has been seen not to fire on Linux when other tests run processes at the same time, so
+    /// the process table is checked as well (gone or a zombie counts as ended, status unknown:
+    /// `nil`). After a generous bound the process is killed, so a test cannot hang here.
+    func exitStatus() async -> Int32? {
+        let pid = process.processIdentifier
+        for _ in 0..<1200 {
+            if let status = state.withLock({ $0.exitStatus }) { return status }
+            if Self.hasEnded(pid) {
+                // Give the handler a moment to report the real status.
+                try? await Task.sleep(for: .milliseconds(200))
+                return state.withLock { $0.exitStatus }
             }
-            if let status { continuation.resume(returning: status) }
+            try? await Task.sleep(for: .milliseconds(50))
         }
+        kill(pid, SIGKILL)
+        return state.withLock { $0.exitStatus }
+    }
+
+    private static func hasEnded(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+        // The state follows the parenthesised command name: "Z" is a zombie.
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 }
