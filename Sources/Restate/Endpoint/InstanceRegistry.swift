@@ -234,6 +234,8 @@ final class InstanceRegistry<Instance: Sendable>: Sendable {
         let slot: Int
         if let existing = shard.index[key] {
             slot = existing
+            if exclusive, shard.slots[slot].exclusiveHeld || !shard.slots[slot].waiters.isEmpty { return nil }
+            if shard.slots[slot].isIdle { unlinkIdle(&shard, slot: slot) }
         } else {
             if shard.index.count >= capacityPerShard, shard.oldest >= 0 {
                 evict(&shard, slot: shard.oldest)
@@ -242,14 +244,12 @@ final class InstanceRegistry<Instance: Sendable>: Sendable {
             }
             slot = insert(&shard, key: key, now: now)
         }
-        if exclusive, shard.slots[slot].exclusiveHeld || !shard.slots[slot].waiters.isEmpty { return nil }
-        if shard.slots[slot].isIdle { unlinkIdle(&shard, slot: slot) }
         shard.slots[slot].leases += 1
         if exclusive { shard.slots[slot].exclusiveHeld = true }
         return Lease(instance: shard.slots[slot].instance!, shard: shardIndex, slot: slot, exclusive: exclusive)
     }
 
-    /// Adds a new entry, in use (not linked in the idle list).
+    /// Adds a new entry, not in the idle list: the caller is about to use it.
     private func insert(_ shard: inout Shard, key: String, now: ContinuousClock.Instant) -> Int {
         let entry = Entry(key: key, instance: factory(), lastUsed: now)
         let slot: Int
@@ -262,17 +262,11 @@ final class InstanceRegistry<Instance: Sendable>: Sendable {
         }
         shard.index[key] = slot
         shard.statistics.live += 1
-        // Counted as idle until granted, so that `grant`'s unlink balances the books.
-        shard.statistics.idle += 1
-        shard.slots[slot].older = -1
-        shard.slots[slot].newer = -1
-        linkPlaceholder(&shard, slot: slot)
         return slot
     }
 
-    /// A new entry joins the idle list at the newest end; `grant` unlinks it right away unless a
-    /// waiter keeps it in use.
-    private func linkPlaceholder(_ shard: inout Shard, slot: Int) {
+    /// Puts an entry at the newest end of the idle list.
+    private func linkAsNewest(_ shard: inout Shard, slot: Int) {
         shard.slots[slot].older = shard.newest
         shard.slots[slot].newer = -1
         if shard.newest >= 0 { shard.slots[shard.newest].newer = slot }
@@ -283,7 +277,7 @@ final class InstanceRegistry<Instance: Sendable>: Sendable {
     private func makeIdle(_ shard: inout Shard, slot: Int, now: ContinuousClock.Instant) {
         shard.slots[slot].lastUsed = now
         shard.statistics.idle += 1
-        linkPlaceholder(&shard, slot: slot)
+        linkAsNewest(&shard, slot: slot)
     }
 
     private func unlinkIdle(_ shard: inout Shard, slot: Int) {

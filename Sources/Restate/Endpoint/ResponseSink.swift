@@ -48,20 +48,21 @@ final class SinkOutputWriter<Sink: ResponseSink>: InvocationOutputWriter {
         try await write(bytes, finish: false)
     }
 
-    func commit() async throws {
-        let head = pendingHead.withLock { head in
+    /// The head if it has not gone out yet; whoever takes it sends it.
+    private func takeHead() -> (status: Int, headers: HeaderFields)? {
+        pendingHead.withLock { head in
             defer { head = nil }
             return head
         }
-        if let head { try await sink.write(head: head, body: ByteBuffer(), finish: false) }
+    }
+
+    func commit() async throws {
+        if let head = takeHead() { try await sink.write(head: head, body: ByteBuffer(), finish: false) }
     }
 
     /// Writes `bytes` (after the head, if it is still pending) and, if `finish`, ends the response.
     func write(_ bytes: ByteBuffer, finish: Bool) async throws {
-        let head = pendingHead.withLock { head in
-            defer { head = nil }
-            return head
-        }
+        let head = takeHead()
         if head == nil, !finish {
             try await sink.write(bytes)
         } else {
