@@ -88,6 +88,8 @@ let package = Package(
                 "Restate",
                 "RestateCore",
                 "RestateHTTP2",
+                // Its HTTP/2 client, for attempts whose request body stays open over a real socket.
+                "RestateTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

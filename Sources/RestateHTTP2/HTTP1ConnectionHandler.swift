@@ -353,6 +353,11 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         }
     }
 
+    func cancelHandler(stream id: Int64) {
+        guard let exchange = self.exchange, exchange.id == id, !exchange.handlerDone else { return }
+        exchange.task?.cancel()
+    }
+
     func bodyConsumed(stream id: Int64, bytes: Int) {
         // Unconditional: every byte counted in `unconsumed` is either taken by a handler (and
         // reported here, possibly after its exchange ended) or given back by `discard()`.

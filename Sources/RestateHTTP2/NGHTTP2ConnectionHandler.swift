@@ -622,6 +622,11 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         self.scheduleFlush()
     }
 
+    func cancelHandler(stream id: Int64) {
+        guard let stream = self.streams[Int32(truncatingIfNeeded: id)], !stream.handlerDone else { return }
+        stream.task?.cancel()
+    }
+
     private func resumeData(_ session: OpaquePointer, _ stream: H2Stream) {
         if stream.deferred {
             stream.deferred = false

@@ -44,6 +44,28 @@ public struct RequestBody: AsyncSequence, Sendable {
         }
     }
 
+    /// Hands the body to callbacks instead of to an iterator.
+    ///
+    /// `chunk` is called with every chunk, in order: first with the chunks already received, on
+    /// the calling thread, then with each one as it arrives, on the connection's event loop. `end`
+    /// is called once after the last chunk, with `nil` when the request ended or with the error
+    /// that ended it (``HTTPStreamError``). A chunk counts as read (for flow control) once
+    /// `chunk` returns.
+    ///
+    /// It spares a task whose only job would be to wait for chunks, when the handler can take
+    /// each chunk without waiting (feeding a parser or a state machine, say). The callbacks must
+    /// not block. Use either this or iteration, once.
+    ///
+    /// ```swift
+    /// body.deliver { chunk in parser.feed(chunk) } end: { error in parser.close(error) }
+    /// ```
+    public func deliver(
+        chunk: @escaping @Sendable (ByteBuffer) -> Void,
+        end: @escaping @Sendable ((any Error)?) -> Void
+    ) {
+        self.storage.deliver(to: BodyStorage.Consumer(chunk: chunk, end: end))
+    }
+
     /// Collects the whole body into one buffer.
     ///
     /// - Parameter maxBytes: the most bytes to accept.
@@ -74,10 +96,20 @@ final class BodyStorage: Sendable {
         case failed(any Error)
     }
 
+    /// Callbacks that take chunks as they come, instead of an iterating task.
+    struct Consumer {
+        var chunk: @Sendable (ByteBuffer) -> Void
+        var end: @Sendable ((any Error)?) -> Void
+    }
+
     private struct State {
         var chunks = CircularBuffer<ByteBuffer>(initialCapacity: 4)
         var end: End?
         var waiter: CheckedContinuation<ByteBuffer?, any Error>?
+        var consumer: Consumer?
+        /// A thread is calling the consumer; others buffer, so that chunks and the end reach it
+        /// in order and never concurrently.
+        var delivering = false
         /// Set when the transport stopped caring (handler returned): later appends are dropped and
         /// reported as consumed straight away.
         var discarding = false
@@ -98,12 +130,17 @@ final class BodyStorage: Sendable {
             case dropped
             case buffered
             case handOver(CheckedContinuation<ByteBuffer?, any Error>)
+            case deliver(Consumer)
         }
         let outcome: Outcome = self.state.withLockedValue { state in
             if state.discarding || state.end != nil { return .dropped }
             if let waiter = state.waiter {
                 state.waiter = nil
                 return .handOver(waiter)
+            }
+            if let consumer = state.consumer, !state.delivering {
+                state.delivering = true
+                return .deliver(consumer)
             }
             state.chunks.append(chunk)
             return .buffered
@@ -117,6 +154,63 @@ final class BodyStorage: Sendable {
             self.onConsume(chunk.readableBytes)
             waiter.resume(returning: chunk)
             return true
+        case .deliver(let consumer):
+            consumer.chunk(chunk)
+            self.onConsume(chunk.readableBytes)
+            self.drainToConsumer()
+            return true
+        }
+    }
+
+    /// Consumer side: from now on chunks go to `consumer` as they arrive.
+    func deliver(to consumer: Consumer) {
+        let drain = self.state.withLockedValue { state in
+            precondition(state.consumer == nil && state.waiter == nil, "a request body is read once")
+            guard !state.discarding else { return false }
+            state.consumer = consumer
+            guard !state.chunks.isEmpty || state.end != nil else { return false }
+            state.delivering = true
+            return true
+        }
+        if drain { self.drainToConsumer() }
+    }
+
+    /// Hands the consumer what is buffered, then the end if it came; the caller set `delivering`.
+    private func drainToConsumer() {
+        enum Step {
+            case chunk(ByteBuffer, Consumer)
+            case end(End, Consumer)
+            case done
+        }
+        while true {
+            let step: Step = self.state.withLockedValue { state in
+                guard let consumer = state.consumer else {
+                    state.delivering = false
+                    return .done
+                }
+                if let chunk = state.chunks.popFirst() { return .chunk(chunk, consumer) }
+                if let end = state.end {
+                    // Nothing comes after the end: let go of the callbacks and what they hold.
+                    state.consumer = nil
+                    state.delivering = false
+                    return .end(end, consumer)
+                }
+                state.delivering = false
+                return .done
+            }
+            switch step {
+            case .chunk(let chunk, let consumer):
+                consumer.chunk(chunk)
+                self.onConsume(chunk.readableBytes)
+            case .end(.finished, let consumer):
+                consumer.end(nil)
+                return
+            case .end(.failed(let error), let consumer):
+                consumer.end(error)
+                return
+            case .done:
+                return
+            }
         }
     }
 
@@ -135,18 +229,22 @@ final class BodyStorage: Sendable {
     }
 
     private func end(_ end: End, cancelling task: Task<Void, Never>? = nil) {
-        let waiter: CheckedContinuation<ByteBuffer?, any Error>? = self.state.withLockedValue { state in
-            guard state.end == nil else { return nil }
+        let (waiter, drain): (CheckedContinuation<ByteBuffer?, any Error>?, Bool) = self.state.withLockedValue {
+            state in
+            guard state.end == nil else { return (nil, false) }
             state.end = end
             if case .failed = end { state.chunks.removeAll() }
             defer { state.waiter = nil }
-            return state.waiter
+            let drain = state.consumer != nil && !state.delivering
+            if drain { state.delivering = true }
+            return (state.waiter, drain)
         }
         task?.cancel()
         switch end {
         case .finished: waiter?.resume(returning: nil)
         case .failed(let error): waiter?.resume(throwing: error)
         }
+        if drain { self.drainToConsumer() }
     }
 
     /// Transport: the handler is gone. Returns the bytes buffered but never consumed, which the

@@ -87,6 +87,17 @@ public struct ResponseWriter: Sendable {
         }
     }
 
+    /// Cancels the task running this request's handler, as a reset stream would, for a handler
+    /// that another request supersedes. Returns at once; the task is cancelled on the connection's
+    /// event loop, and not at all if the handler has already returned.
+    public func cancelHandler() {
+        let transport = self.transport
+        let id = self.streamID
+        self.eventLoop.execute {
+            transport.value.cancelHandler(stream: id)
+        }
+    }
+
     /// Called by the server's task wrapper when the user's handler returned or threw.
     func handlerReturned(error: (any Error)?) {
         let transport = self.transport
@@ -116,6 +127,7 @@ protocol StreamTransport: AnyObject {
     func finish(stream: Int64, trailers: HeaderFields?) throws
     func handlerFinished(stream: Int64, error: (any Error)?)
     func bodyConsumed(stream: Int64, bytes: Int)
+    func cancelHandler(stream: Int64)
 }
 
 extension StreamTransport {
@@ -132,7 +144,12 @@ extension StreamTransport {
     ) -> (BodyStorage, Task<Void, Never>) {
         let bound = NIOLoopBound<any StreamTransport>(self, eventLoop: eventLoop)
         let storage = BodyStorage { bytes in
-            eventLoop.execute { bound.value.bodyConsumed(stream: streamID, bytes: bytes) }
+            // A body delivered to callbacks is consumed on the loop itself: no trip needed.
+            if eventLoop.inEventLoop {
+                bound.value.bodyConsumed(stream: streamID, bytes: bytes)
+            } else {
+                eventLoop.execute { bound.value.bodyConsumed(stream: streamID, bytes: bytes) }
+            }
         }
         let body = RequestBody(storage: storage)
         let writer = ResponseWriter(eventLoop: eventLoop, transport: bound, streamID: streamID)

@@ -35,6 +35,7 @@ public final class Invocation: Sendable {
         var results: [NotificationHandle: NotificationValue] = [:]
         var waiter: CheckedContinuation<Void, Never>?
         var pendingWakeup = false
+        var inputEnded = false
         var request = Request(invocationID: "")
     }
 
@@ -117,8 +118,18 @@ public final class Invocation: Sendable {
     /// Marks the end of the request body, whether it ended cleanly or the stream failed: either
     /// way no more notifications come, so awaits suspend.
     func receivedEndOfInput() {
-        state.withLock { $0.machine.notifyInputClosed() }
+        state.withLock { state in
+            state.machine.notifyInputClosed()
+            state.inputEnded = true
+        }
         wakeUp()
+    }
+
+    /// Returns once the request body has ended (or the task is cancelled).
+    func waitForEndOfInput() async {
+        while !state.withLock({ $0.inputEnded }), !Task.isCancelled {
+            await waitForProgress()
+        }
     }
 
     /// Resumes the handler's pending wait, or remembers the wakeup if it is not waiting yet.

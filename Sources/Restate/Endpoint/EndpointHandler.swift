@@ -110,17 +110,31 @@ public final class EndpointHandler: Sendable {
             await respond(response, status: 415, text: error.message)
             return
         }
-        await dispatch(machine: machine, invocationID: head.headers["x-restate-invocation-id"]) {
-            [self] machine in
+        let invocationID = head.headers["x-restate-invocation-id"]
+        if let canceller = response.handlerCanceller {
+            // The transport already runs this request in a task it can cancel: run the attempt
+            // right here, with no task of its own.
+            guard let ticket = await dispatcher.admit(invocationID: invocationID, cancel: canceller) else {
+                await respond(response, status: 503, text: Self.busy)
+                return
+            }
+            defer { dispatcher.release(ticket) }
             await invoke(handler, machine: machine, body: body, response: response)
-        } rejected: {
-            await respond(response, status: 503, text: "Endpoint busy: too many invocations in flight; retry later")
+        } else {
+            await dispatchInTask(machine: machine, invocationID: invocationID) { [self] machine in
+                await invoke(handler, machine: machine, body: body, response: response)
+            } rejected: {
+                await respond(response, status: 503, text: Self.busy)
+            }
         }
     }
 
+    private static let busy = "Endpoint busy: too many invocations in flight; retry later"
+
     /// Runs an attempt in its own task once the dispatcher admits it, so that a newer attempt of
-    /// the same invocation can cancel it, and so that a reset stream cancels it too.
-    private func dispatch(
+    /// the same invocation can cancel it, and so that cancelling the caller cancels it too: for
+    /// transports that cannot cancel the task serving a request.
+    private func dispatchInTask(
         machine: InvocationStateMachine,
         invocationID: String?,
         run: @escaping @Sendable (InvocationStateMachine) async -> Void,
@@ -165,6 +179,21 @@ public final class EndpointHandler: Sendable {
             head: (200, [("content-type", machine.responseContentType), ("x-restate-server", Version.serverHeader)])
         )
         let invocation = Invocation(machine: machine, writer: writer)
+        if let body = body as? RequestBody {
+            // The connection feeds the state machine from its event loop: no task waits for the
+            // body, and a one-shot request's bytes are already there when the handler starts.
+            body.deliver { chunk in
+                invocation.receivedInput(chunk)
+            } end: { _ in
+                // A reset or closed stream ends the input like a clean end does.
+                invocation.receivedEndOfInput()
+            }
+            await finish(handler, invocation: invocation, writer: writer)
+            // Restate closes its side after our terminal message; reading to the end keeps
+            // proxies that expect a fully read request body happy.
+            await invocation.waitForEndOfInput()
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -174,16 +203,23 @@ public final class EndpointHandler: Sendable {
                 }
                 invocation.receivedEndOfInput()
             }
-            await run(handler, invocation: invocation)
-            do {
-                // The last frames, the end (and the head, for a one-shot invocation) in one write.
-                try await writer.write(invocation.takeOutput(), finish: true)
-            } catch {
-                // The transport is gone; Restate retries the attempt.
-            }
-            // Restate closes its side after our terminal message; reading to the end keeps
-            // proxies that expect a fully read request body happy.
+            await finish(handler, invocation: invocation, writer: writer)
             await group.waitForAll()
+        }
+    }
+
+    /// Runs the handler, then writes the last frames, the end (and the head, for a one-shot
+    /// invocation) in one write.
+    private func finish(
+        _ handler: BoundService.Handler,
+        invocation: Invocation,
+        writer: SinkOutputWriter<some ResponseSink>
+    ) async {
+        await run(handler, invocation: invocation)
+        do {
+            try await writer.write(invocation.takeOutput(), finish: true)
+        } catch {
+            // The transport is gone; Restate retries the attempt.
         }
     }
 

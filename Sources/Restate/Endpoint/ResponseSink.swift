@@ -16,9 +16,15 @@ public protocol ResponseSink: Sendable {
     /// Transports that pay per operation (a hop to an event loop) implement it; the default
     /// calls the three steps.
     func write(head: (status: Int, headers: HeaderFields)?, body: ByteBuffer, finish: Bool) async throws
+    /// Cancels the task serving this request, as a reset stream does; `nil` if the transport has
+    /// no such task. The endpoint uses it to stop an attempt that a newer attempt of the same
+    /// invocation supersedes; without it, each attempt runs in a task of its own.
+    var handlerCanceller: (@Sendable () -> Void)? { get }
 }
 
 extension ResponseSink {
+    public var handlerCanceller: (@Sendable () -> Void)? { nil }
+
     public func write(head: (status: Int, headers: HeaderFields)?, body: ByteBuffer, finish: Bool) async throws {
         if let head { try await writeHead(status: head.status, headers: head.headers) }
         try await write(body)
@@ -29,6 +35,10 @@ extension ResponseSink {
 extension ResponseWriter: ResponseSink {
     public func finish() async throws {
         try await finish(trailers: nil)
+    }
+
+    public var handlerCanceller: (@Sendable () -> Void)? {
+        { [self] in cancelHandler() }
     }
 }
 
