@@ -55,8 +55,17 @@ protocol EmailSending: Sendable {
 
 /// Stands in for a real email service: prints the link it would send.
 struct ConsoleEmailSender: EmailSending {
+    /// Restate's ingress, where the printed click command goes: `RESTATE_INGRESS_URL` when set
+    /// (`--dev` sets it to its ingress, whose port is configurable), else Restate's default.
+    var ingress = ProcessInfo.processInfo.environment["RESTATE_INGRESS_URL"] ?? "localhost:8080"
+
+    /// The `curl` command that clicks the link.
+    func clickCommand(workflowID: String, secret: String) -> String {
+        "curl -X POST \(ingress)/SignupWorkflow/\(workflowID)/click --json '\"\(secret)\"'"
+    }
+
     func sendConfirmation(to email: String, workflowID: String, secret: String) async throws {
-        let command = "curl -X POST localhost:8080/SignupWorkflow/\(workflowID)/click --json '\"\(secret)\"'"
+        let command = clickCommand(workflowID: workflowID, secret: secret)
         // Written straight to the file handle: print() is buffered when stdout is not a terminal.
         FileHandle.standardOutput.write(
             Data("[SignupWorkflow \(workflowID)] email to \(email) with secret \(secret); to click: \(command)\n".utf8)

@@ -151,7 +151,8 @@ struct AdminAPI: Sendable {
             if request.arn != nil {
                 throw TestRuntimeError(
                     status: 400,
-                    "The request field 'arn' is invalid. Reason: this runtime cannot invoke Lambda deployments"
+                    "The request field 'arn' is invalid. Reason: the test runtime cannot invoke Lambda deployments; "
+                        + "it supports only h2c deployments, registered with an http:// uri"
                 )
             }
             return Self.text(

@@ -167,13 +167,15 @@ public struct TestRuntimeError: Error, Sendable, Hashable, CustomStringConvertib
 /// The result of an invocation: the handler's output bytes, or its terminal failure.
 public enum InvocationOutcome: Sendable, Hashable {
     case success(Data)
-    case failure(code: UInt16, message: String)
+    /// A terminal failure. `metadata` is what the handler attached to its `TerminalError`
+    /// (service protocol V6 and later); callers and attachers receive it unchanged.
+    case failure(code: UInt16, message: String, metadata: [String: String] = [:])
 
     /// The output, or the failure as a `TerminalError`.
     public func get() throws -> Data {
         switch self {
         case .success(let data): return data
-        case .failure(let code, let message): throw TerminalError(message, code: code)
+        case .failure(let code, let message, let metadata): throw TerminalError(message, code: code, metadata: metadata)
         }
     }
 }

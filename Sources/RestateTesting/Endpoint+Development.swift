@@ -21,6 +21,10 @@ extension Endpoint {
     /// try await Endpoint(SignupWorkflow.self).run()
     /// ```
     ///
+    /// With `--dev`, `RESTATE_INGRESS_URL` is set in the process environment to the ingress's
+    /// URL (`http://localhost:N`) before the endpoint is registered, so that handlers that print
+    /// links to the ingress use the port actually taken.
+    ///
     /// - Parameter examples: JSON inputs for the printed `curl` lines, keyed by
     ///   `"Service/handler"`; handlers without one get a placeholder from their input schema.
     /// - Important: `--dev` is for trying things out. Production is the Restate server.
@@ -45,6 +49,8 @@ extension Endpoint {
             await server.shutdown(gracePeriod: .zero)
             throw error
         }
+        // Set before any handler can run, so no handler reads the environment while it changes.
+        setenv("RESTATE_INGRESS_URL", "http://localhost:\(runtime.ingressPort ?? options.ingressPort)", 1)
         do {
             // By URL and over HTTP/2, as `restate deployments register` would do it.
             try await runtime.register(uri: "http://127.0.0.1:\(server.port)")

@@ -493,13 +493,33 @@ actor Engine {
     /// The last failure of an invocation that is backing off or paused.
     func lastFailure(of id: String) -> InvocationOutcome? { records[id]?.lastFailure }
 
-    /// Ends the invocation at once, without running compensations.
+    /// Ends the invocation at once, without running compensations, and with it every invocation
+    /// it called whose result it still waits for, recursively (Restate's
+    /// `kill_child_invocations`). Each ends with 409 "killed", which its callers receive.
     func kill(_ id: String) throws(TestRuntimeError) {
         guard let record = records[id] else { throw TestRuntimeError(status: 404, "invocation \(id) not found") }
-        guard record.outcome == nil else { return }
-        record.attempt?.closeInput()
-        record.attempt = nil
-        complete(record, .failure(code: 409, message: "killed"))
+        var tree: [InvocationRecord] = []
+        var seen: Set<String> = []
+        var pending = [record]
+        while let next = pending.popLast() {
+            guard next.outcome == nil, seen.insert(next.id.printable).inserted else { continue }
+            tree.append(next)
+            pending += next.callees.compactMap { callee in
+                next.completions[callee.completionID] == nil ? records[callee.invocation] : nil
+            }
+        }
+        // Stopped before any of them completes: a caller's completion frees locks, and that must
+        // not start an inboxed callee that is about to be killed too.
+        for member in tree {
+            member.attempt?.closeInput()
+            member.attempt = nil
+            if case .inboxed = member.status {
+                inboxes[member.objectKey]?.removeAll { $0 == member.id.printable }
+                if inboxes[member.objectKey]?.isEmpty == true { inboxes[member.objectKey] = nil }
+            }
+        }
+        // Callers first, so that a callee's failure is not delivered to a caller being killed.
+        for member in tree { complete(member, .failure(code: 409, message: "killed")) }
     }
 
     // MARK: Scheduling
@@ -829,7 +849,7 @@ actor Engine {
         case .outputCommand(let output):
             switch output.result {
             case .failure(let failure):
-                record.pendingOutput = .failure(code: UInt16(clamping: failure.code), message: failure.message)
+                record.pendingOutput = InvocationOutcome(failure)
             case .value(let value): record.pendingOutput = .success(value.content)
             case nil: record.pendingOutput = .success(Data())
             }
@@ -891,7 +911,7 @@ actor Engine {
             switch command.result {
             case .value(let value): result = .success(value.content)
             case .failure(let failure):
-                result = .failure(code: UInt16(clamping: failure.code), message: failure.message)
+                result = InvocationOutcome(failure)
             case .void, nil: result = nil
             }
             switch command.signalID {
@@ -927,7 +947,7 @@ actor Engine {
             let result: InvocationOutcome
             switch command.result {
             case .failure(let failure):
-                result = .failure(code: UInt16(clamping: failure.code), message: failure.message)
+                result = InvocationOutcome(failure)
             case .value(let value): result = .success(value.content)
             case nil: result = .success(Data())
             }
@@ -1092,7 +1112,7 @@ actor Engine {
         let result: InvocationOutcome
         switch command.completion {
         case .completionFailure(let failure):
-            result = .failure(code: UInt16(clamping: failure.code), message: failure.message)
+            result = InvocationOutcome(failure)
         case .completionValue(let value): result = .success(value.content)
         case nil: result = .success(Data())
         }
@@ -1135,6 +1155,7 @@ actor Engine {
             $0.invocationID = submission.id
         }
         guard let callee = records[submission.id] else { return }
+        record.callees.append((command.resultCompletionID, submission.id))
         if let outcome = callee.outcome {
             notify(caller, .callCompletionNotification, completionID: command.resultCompletionID) {
                 $0.setResult(outcome)
@@ -1258,11 +1279,27 @@ extension Proto.NotificationTemplate {
     mutating func setResult(_ outcome: InvocationOutcome) {
         switch outcome {
         case .success(let data): value = .with { $0.content = data }
-        case .failure(let code, let message):
+        case .failure(let code, let message, let metadata):
             failure = .with {
                 $0.code = UInt32(code)
                 $0.message = message
+                // Sorted, so that a journal is the same from one run to the next.
+                $0.metadata = metadata.sorted { $0.key < $1.key }.map { entry in
+                    .with {
+                        $0.key = entry.key
+                        $0.value = entry.value
+                    }
+                }
             }
         }
+    }
+}
+
+extension InvocationOutcome {
+    /// The outcome for a `Failure` of the service protocol, metadata included.
+    init(_ failure: Proto.Failure) {
+        var metadata: [String: String] = [:]
+        for entry in failure.metadata { metadata[entry.key] = entry.value }
+        self = .failure(code: UInt16(clamping: failure.code), message: failure.message, metadata: metadata)
     }
 }

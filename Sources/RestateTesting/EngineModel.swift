@@ -86,6 +86,9 @@ final class InvocationRecord {
     var lastStoredEntryAt: Int64
     var pendingOutput: InvocationOutcome?
     var waiters: [ResultWaiter] = []
+    /// The invocations this one called (not one-way sends), by the completion id of the call's
+    /// result; a kill reaches those whose result has not arrived.
+    var callees: [(completionID: UInt32, invocation: String)] = []
     var holdsLock = false
     var createdAt: Int64
     /// The deployment of the first attempt; later attempts go there too.

@@ -6,7 +6,7 @@ import RestateHTTP2
 ///
 /// | request | answer |
 /// |---|---|
-/// | `POST /{Service}/{handler}`, `POST /{Object}/{key}/{handler}` | 200 + output, `x-restate-id`; failure: status = code, `{code, message}` |
+/// | `POST /{Service}/{handler}`, `POST /{Object}/{key}/{handler}` | 200 + output, `x-restate-id`; failure: status = code, `{code, message, metadata?}` |
 /// | `…/send[?delay=10s]` | 202 + `{"invocationId", "status"}` |
 /// | `GET /restate/workflow/{name}/{key}/attach` · `/output` | 200 + output; `/output` 470 when not ready |
 /// | `GET /restate/invocation/{id}/attach` · `/output` | as above |
@@ -166,9 +166,11 @@ struct IngressAPI: Sendable {
             var headers = [("x-restate-id", id)]
             if !data.isEmpty, let contentType { headers.append(("content-type", contentType)) }
             return Reply(status: 200, headers: headers, body: data)
-        case .failure(let code, let message):
+        case .failure(let code, let message, let metadata):
             let status = (100...599).contains(Int(code)) ? Int(code) : 500
-            return .json(status, ["code": Int(code), "message": message], headers: [("x-restate-id", id)])
+            var body: [String: Any] = ["code": Int(code), "message": message]
+            if !metadata.isEmpty { body["metadata"] = metadata }
+            return .json(status, body, headers: [("x-restate-id", id)])
         }
     }
 

@@ -283,7 +283,9 @@ public final class TestRuntime: Sendable {
         try await engine.cancel(invocationID)
     }
 
-    /// Ends an invocation at once with 409 "killed", without running any more of its code.
+    /// Ends an invocation at once with 409 "killed", without running any more of its code. As in
+    /// Restate, the invocations it called and still waits for are killed too, recursively; one-way
+    /// sends are not.
     public func kill(invocationID: String) async throws {
         try await engine.kill(invocationID)
     }
@@ -517,7 +519,7 @@ struct DeploymentAddress: Sendable, Hashable {
         guard scheme == "http" else {
             throw TestRuntimeError(
                 status: 400,
-                "The request field 'uri' is invalid. Reason: this runtime reaches deployments over h2c only, "
+                "The request field 'uri' is invalid. Reason: the test runtime supports only h2c deployments, "
                     + "so the uri must start with http:// (got \(scheme)://)"
             )
         }

@@ -1,6 +1,6 @@
 """The fidelity scenario services, written with the official Python SDK (PyPI restate-sdk).
 
-Each one mirrors a Swift twin in Tests/RestateTestingTests/FidelityTests.swift handler by handler:
+Each one mirrors a Swift twin in Tests/RestateTestingTests/Services.swift handler by handler:
 same names, kinds, inputs, outputs, state keys and errors. The Swift suite drives both through
 TestRuntime and requires the same observable results.
 """

@@ -137,8 +137,8 @@ struct AdminTests {
             #expect(counter.json?["idempotency_retention"] as? String == "1d")
             #expect((counter.json?["deployment_id"] as? String)?.hasPrefix("dp_") == true)
 
-            let signup = try await fixture.admin("GET", "/services/Signup")
-            #expect(signup.json?["workflow_completion_retention"] as? String == "1h")
+            let retained = try await fixture.admin("GET", "/services/Retained")
+            #expect(retained.json?["workflow_completion_retention"] as? String == "1h")
             let greeterHandlers = try await fixture.admin("GET", "/services/Greeter/handlers")
             let greet = (greeterHandlers.json?["handlers"] as? [[String: Any]])?.first
             #expect(greet?["name"] as? String == "greet")
@@ -183,10 +183,19 @@ struct AdminTests {
                 relative.json?["message"] as? String
                     == "The request field 'uri' is invalid. Reason: The provided uri /just/a/path is not absolute, only absolute URIs can be used."
             )
+            // TLS and Lambda deployments: refused with a reason, before anything is contacted.
             let tls = try await fixture.admin("POST", "/deployments", body: #"{"uri": "https://127.0.0.1:9080"}"#)
             #expect(tls.status == 400)
+            #expect(
+                tls.json?["message"] as? String
+                    == "The request field 'uri' is invalid. Reason: the test runtime supports only h2c deployments, "
+                    + "so the uri must start with http:// (got https://)"
+            )
             let lambda = try await fixture.admin("POST", "/deployments", body: #"{"arn": "arn:aws:lambda:x"}"#)
             #expect(lambda.status == 400)
+            let lambdaMessage = try #require(lambda.json?["message"] as? String)
+            #expect(lambdaMessage.contains("Lambda") && lambdaMessage.contains("only h2c"))
+            #expect(lambdaMessage.contains("http://"))
             let http11 = try await fixture.admin(
                 "POST",
                 "/deployments",

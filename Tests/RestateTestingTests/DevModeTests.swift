@@ -95,6 +95,8 @@ struct DevModeTests {
         }
         let email = await process.line { $0.contains("[SignupWorkflow someone] email to someone@restate.dev") }
         let line = try #require(email, "the workflow sent no email; output:\n\(process.output)")
+        // The printed click command goes to the ingress that was picked, not to 8080.
+        #expect(line.contains("to click: curl -X POST http://localhost:\(ingressPort)/SignupWorkflow/someone/click"))
         let secret = try #require(
             line.components(separatedBy: "with secret ").last?.split(separator: ";").first.map(String.init)
         )

@@ -7,124 +7,16 @@ import Testing
 
 @testable import RestateTesting
 
-// The Swift twins of Tests/Fidelity/services.py: same service and handler names, kinds, inputs,
-// outputs, state keys and errors. (Type names differ from the other suites' services.)
-
-enum FidelityServices {
-    struct Greeter: RestateService, DefaultInitializable {
-        static var restateDescriptor: ServiceDescriptor<Greeter> {
-            ServiceDescriptor(
-                name: "Greeter",
-                kind: .service,
-                handlers: [
-                    .handler("greet") { (_: Greeter, _: Context, name: String) in
-                        if name.isEmpty { throw TerminalError("name must not be empty", code: 400) }
-                        return "Hello \(name)!"
-                    }
-                ]
-            )
-        }
-    }
-
-    actor Counter: RestateService, DefaultInitializable {
-        static var restateDescriptor: ServiceDescriptor<Counter> {
-            ServiceDescriptor(
-                name: "Counter",
-                kind: .virtualObject,
-                handlers: [
-                    .handler("add") { (_: Counter, ctx: ObjectContext, delta: Int) in
-                        let value = (try await ctx.get("count", as: Int.self) ?? 0) + delta
-                        try ctx.set("count", value)
-                        return value
-                    },
-                    .handler("get") { (_: Counter, ctx: SharedObjectContext) in
-                        try await ctx.get("count", as: Int.self) ?? 0
-                    },
-                    .handler("waitForApproval") { (_: Counter, ctx: ObjectContext) in
-                        let (id, approval) = try ctx.awakeable(of: String.self)
-                        try ctx.set("awakeable", id)
-                        return try await approval.value
-                    },
-                ]
-            )
-        }
-    }
-
-    actor Signup: RestateService, DefaultInitializable {
-        static var restateDescriptor: ServiceDescriptor<Signup> {
-            ServiceDescriptor(
-                name: "Signup",
-                kind: .workflow,
-                handlers: [
-                    .handler("run") { (_: Signup, ctx: WorkflowContext, email: String) in
-                        let secret = ctx.random.uuid().uuidString.lowercased()
-                        let key = ctx.key
-                        try await ctx.run("send email") { Effects.increment("signup-email:\(key)") }
-                        try ctx.set("secret", secret)
-                        try ctx.set("status", "Email sent")
-                        let clicked: String = try await ctx.promise("email.clicked").value
-                        try ctx.set("status", "Email clicked")
-                        return clicked == secret
-                    },
-                    .handler("click") { (_: Signup, ctx: SharedWorkflowContext, secret: String) in
-                        try await ctx.promise("email.clicked", of: String.self).resolve(secret)
-                    },
-                    .handler("getStatus") { (_: Signup, ctx: SharedWorkflowContext) in
-                        try await ctx.get("status", as: String.self) ?? "unknown"
-                    },
-                ]
-            )
-        }
-    }
-
-    struct Sleeper: RestateService, DefaultInitializable {
-        static var restateDescriptor: ServiceDescriptor<Sleeper> {
-            ServiceDescriptor(
-                name: "Sleeper",
-                kind: .service,
-                handlers: [
-                    .handler("sleep") { (_: Sleeper, ctx: Context, seconds: Int) in
-                        try await ctx.sleep(for: .seconds(seconds))
-                        return "woke up"
-                    }
-                ]
-            )
-        }
-    }
-
-    struct Flaky: RestateService, DefaultInitializable {
-        static var restateDescriptor: ServiceDescriptor<Flaky> {
-            ServiceDescriptor(
-                name: "Flaky",
-                kind: .service,
-                handlers: [
-                    .handler("succeedAfter") { (_: Flaky, ctx: Context, request: [String]) in
-                        let (name, failures) = (request[0], Int(request[1]) ?? 0)
-                        return try await ctx.run("flaky step", retryPolicy: RunRetryPolicy(maxAttempts: 10)) {
-                            let attempt = Effects.increment(name)
-                            if attempt <= failures { throw RetryableError("boom \(attempt)") }
-                            return attempt
-                        }
-                    },
-                    .handler("giveUp") { (_: Flaky, ctx: Context, name: String) in
-                        try await ctx.run("hopeless step", retryPolicy: RunRetryPolicy(maxAttempts: 2)) { () -> Int in
-                            throw RetryableError("boom \(Effects.increment(name))")
-                        }
-                    },
-                ]
-            )
-        }
-    }
-
-    static func endpoint() -> Endpoint {
-        var endpoint = Endpoint(configuration: .init())
-        endpoint.bind(Greeter.self)
-        endpoint.bind(Counter.self)
-        endpoint.bind(Signup.self)
-        endpoint.bind(Sleeper.self)
-        endpoint.bind(Flaky.self)
-        return endpoint
-    }
+/// The Swift twins of Tests/Fidelity/services.py, declared in Services.swift: same service and
+/// handler names, kinds, inputs, outputs, state keys and errors.
+func fidelityEndpoint() -> Endpoint {
+    var endpoint = Endpoint(configuration: .init())
+    endpoint.bind(Greeter.self)
+    endpoint.bind(Counter.self)
+    endpoint.bind(Signup.self)
+    endpoint.bind(Sleeper.self)
+    endpoint.bind(Flaky.self)
+    return endpoint
 }
 
 /// Tests/Fidelity/serve.py (hypercorn, h2c) in a child process.
@@ -191,7 +83,7 @@ struct FidelityTests {
     )
     func sameResults() async throws {
         let python = try await PythonEndpoint.start(python: try #require(Self.python))
-        let swiftServer = try await FidelityServices.endpoint().start(host: "127.0.0.1", port: 0)
+        let swiftServer = try await fidelityEndpoint().start(host: "127.0.0.1", port: 0)
         do {
             for mode in Self.modes {
                 let swift = try await Self.transcript(of: "http://127.0.0.1:\(swiftServer.port)", mode: mode)

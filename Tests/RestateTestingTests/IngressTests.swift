@@ -119,4 +119,29 @@ struct IngressTests {
             #expect(approved.status == 200 && approved.text == "\"ok\"")
         }
     }
+
+    @Test("a failed invocation answers with its code as the status and code, message and metadata as JSON")
+    func failureBody() async throws {
+        var configuration = TestRuntime.Configuration()
+        configuration.ingressPort = 0
+        try await withRuntime(configuration) { runtime in
+            let client = try await HTTP2Client.connect(host: "127.0.0.1", port: try #require(runtime.ingressPort))
+            defer { Task { await client.close() } }
+            // Directly, through a call, and by attaching afterwards: the same answer.
+            let direct = try await Self.request(client, "POST", "/Proxy/fail")
+            let called = try await Self.request(client, "POST", "/Proxy/callFail")
+            let id = try #require(called.header("x-restate-id"))
+            let attached = try await Self.request(client, "GET", "/restate/invocation/\(id)/attach")
+            let output = try await Self.request(client, "GET", "/restate/invocation/\(id)/output")
+            for exchange in [direct, called, attached, output] {
+                #expect(exchange.status == 418)
+                #expect(exchange.json?["code"] as? Int == 418)
+                #expect(exchange.json?["message"] as? String == "no luck")
+                #expect(exchange.json?["metadata"] as? [String: String] == ["reason": "teapot", "retry": "never"])
+            }
+            // Without metadata there is no metadata field.
+            let plain = try await Self.request(client, "POST", "/Greeter/greet", body: "\"\"")
+            #expect(plain.json?.keys.sorted() == ["code", "message"])
+        }
+    }
 }

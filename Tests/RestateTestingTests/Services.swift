@@ -3,6 +3,11 @@ import Restate
 import Synchronization
 
 // Hand-written descriptors, so these tests do not depend on the macros.
+//
+// Greeter, Counter, Signup, Sleeper and Flaky are also the Swift twins of
+// Tests/Fidelity/services.py (FidelityTests): keep their names, kinds, inputs, outputs, state keys
+// and errors as the Python ones. Counter's `appendSlowly` has no Python twin; the fidelity
+// scenarios do not call it.
 
 /// Counts side effects across attempts and runtimes; tests use distinct names.
 enum Effects {
@@ -69,8 +74,11 @@ actor Counter: RestateService, DefaultInitializable {
     }
 }
 
-/// Calls Counter twice through Restate: call completions and invocation ids.
+/// Calls other handlers through Restate: call completions, invocation ids, failures.
 struct Proxy: RestateService, DefaultInitializable {
+    /// What `fail` throws.
+    static let failure = TerminalError("no luck", code: 418, metadata: ["reason": "teapot", "retry": "never"])
+
     static var restateDescriptor: ServiceDescriptor<Proxy> {
         ServiceDescriptor(
             name: "Proxy",
@@ -81,7 +89,17 @@ struct Proxy: RestateService, DefaultInitializable {
                     let first = try await ctx.call(target, input: 1, returning: Int.self).value
                     let second = try await ctx.call(target, input: 1, returning: Int.self).value
                     return [first, second]
-                }
+                },
+                // Blocks on Counter's awakeable, which nobody resolves: a caller stuck on a callee.
+                .handler("awaitApproval") { (_: Proxy, ctx: Context, key: String) in
+                    let target = Target.object("Counter", key: key, handler: "waitForApproval")
+                    return try await ctx.call(target, returning: String.self).value
+                },
+                .handler("fail") { (_: Proxy, _: Context) -> String in throw Self.failure },
+                // Rethrows what the call completion carries.
+                .handler("callFail") { (_: Proxy, ctx: Context) in
+                    try await ctx.call(Target.service("Proxy", handler: "fail"), returning: String.self).value
+                },
             ]
         )
     }
@@ -96,9 +114,9 @@ actor Signup: RestateService, DefaultInitializable {
             name: "Signup",
             kind: .workflow,
             handlers: [
-                .handler("run", options: HandlerOptions(workflowRetention: .seconds(3600))) {
-                    (_: Signup, ctx: WorkflowContext, email: String) in
-                    let secret = ctx.random.uuid().uuidString
+                .handler("run") { (_: Signup, ctx: WorkflowContext, email: String) in
+                    // Lowercase like Python's str(uuid).
+                    let secret = ctx.random.uuid().uuidString.lowercased()
                     let key = ctx.key
                     try await ctx.run("send email") { Effects.increment("signup-email:\(key)") }
                     try ctx.set(Self.secret, secret)
@@ -147,6 +165,27 @@ struct Flaky: RestateService, DefaultInitializable {
                         if attempt <= failures { throw RetryableError("boom \(attempt)") }
                         return attempt
                     }
+                },
+                // Fails every execution of the run, so its two attempts run out.
+                .handler("giveUp") { (_: Flaky, ctx: Context, name: String) in
+                    try await ctx.run("hopeless step", retryPolicy: RunRetryPolicy(maxAttempts: 2)) { () -> Int in
+                        throw RetryableError("boom \(Effects.increment(name))")
+                    }
+                },
+            ]
+        )
+    }
+}
+
+/// A workflow whose `run` handler sets its own retention (the manifest's handler options).
+struct Retained: RestateService, DefaultInitializable {
+    static var restateDescriptor: ServiceDescriptor<Retained> {
+        ServiceDescriptor(
+            name: "Retained",
+            kind: .workflow,
+            handlers: [
+                .handler("run", options: HandlerOptions(workflowRetention: .seconds(3600))) {
+                    (_: Retained, _: WorkflowContext) in "done"
                 }
             ]
         )
@@ -178,5 +217,6 @@ func makeEndpoint() -> Endpoint {
     endpoint.bind(Sleeper.self)
     endpoint.bind(Flaky.self)
     endpoint.bind(NonDeterministic.self)
+    endpoint.bind(Retained.self)
     return endpoint
 }

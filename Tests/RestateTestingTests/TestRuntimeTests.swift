@@ -32,7 +32,8 @@ struct TestRuntimeTests {
             #expect(registry.services["Counter"]?.handlers["add"]?.kind == .exclusive)
             #expect(registry.services["Counter"]?.handlers["get"]?.kind == .shared)
             #expect(registry.services["Signup"]?.handlers["run"]?.kind == .workflow)
-            #expect(registry.services["Signup"]?.handlers["run"]?.workflowRetention == .seconds(3600))
+            #expect(registry.services["Signup"]?.handlers["run"]?.workflowRetention == nil)
+            #expect(registry.services["Retained"]?.handlers["run"]?.workflowRetention == .seconds(3600))
             #expect(registry.services["Signup"]?.handlers["click"]?.kind == .shared)
         }
     }
@@ -152,14 +153,27 @@ struct TestRuntimeTests {
             #expect(try await runtime.call("Signup", key: id, "getStatus", as: String.self) == "Email clicked")
             #expect(Effects.count("signup-email:\(id)") == 1)
 
-            // Retention of the run handler is one hour: kept before, gone after.
-            try await runtime.advance(by: .seconds(3599))
+            // Restate keeps a finished workflow for 24 hours by default: kept before, gone after.
+            try await runtime.advance(by: .seconds(24 * 3600 - 1))
             #expect(try await signup.output(as: Bool.self) == true)
             try await runtime.advance(by: .seconds(2))
             await #expect(throws: TestRuntimeError.self) { let _: Bool = try await signup.output() }
             #expect(await runtime.state(of: "Signup", key: id).keys() == [])
             // The ID is free again.
             #expect(!(try await signup.submit(input: "a@b.c")).previouslyAccepted)
+        }
+    }
+
+    @Test("a run handler's own workflow retention wins over the runtime's")
+    func handlerRetention() async throws {
+        try await withRuntime { runtime in
+            let workflow = runtime.workflow("Retained", id: "retained-\(UUID().uuidString)")
+            _ = try await workflow.submit()
+            #expect(try await workflow.attach(as: String.self) == "done")
+            try await runtime.advance(by: .seconds(3599))
+            #expect(try await workflow.output(as: String.self) == "done")
+            try await runtime.advance(by: .seconds(2))
+            await #expect(throws: TestRuntimeError.self) { let _: String = try await workflow.output() }
         }
     }
 
@@ -291,6 +305,99 @@ struct TestRuntimeTests {
                 try await runtime.attach(invocationID: receipt.invocationID)
                     == .failure(code: 409, message: "cancelled")
             )
+        }
+    }
+
+    /// Starts `Proxy.awaitApproval`, which calls `Counter.waitForApproval` on `key`, and returns
+    /// both invocation ids once both are suspended.
+    private func callerStuckOnCallee(_ runtime: TestRuntime, key: String) async throws -> (String, String) {
+        let caller = try await runtime.send(
+            service: "Proxy",
+            handler: "awaitApproval",
+            input: JSONEncoder().encode(key)
+        ).invocationID
+        await runtime.settle()
+        let journal = try #require(await runtime.journal(invocationID: caller))
+        let callee = try #require(
+            journal.lazy.compactMap { message -> String? in
+                guard case .notification(.callInvocationIdCompletionNotification, let notification) = message
+                else { return nil }
+                return notification.invocationID
+            }.first
+        )
+        #expect(await runtime.status(invocationID: caller) == "suspended")
+        #expect(await runtime.status(invocationID: callee) == "suspended")
+        return (caller, callee)
+    }
+
+    @Test("killing a caller kills the callee it waits for; the callee's object is free again")
+    func killReachesCallees() async throws {
+        try await withRuntime { runtime in
+            let key = "kill-\(UUID().uuidString)"
+            let (caller, callee) = try await callerStuckOnCallee(runtime, key: key)
+
+            try await runtime.kill(invocationID: caller)
+            await runtime.settle()
+            // `output`, not `attach`: a callee that was not killed fails the test instead of hanging it.
+            #expect(try await runtime.output(invocationID: caller) == .failure(code: 409, message: "killed"))
+            #expect(try await runtime.output(invocationID: callee) == .failure(code: 409, message: "killed"))
+            let next = try await runtime.send(service: "Counter", handler: "add", key: key, input: Data("1".utf8))
+            await runtime.settle()
+            #expect(try await runtime.output(invocationID: next.invocationID) == .success(Data("1".utf8)))
+        }
+    }
+
+    @Test("killing a callee fails its caller's call with 409 killed; the caller goes on")
+    func killedCalleeFailsTheCall() async throws {
+        try await withRuntime { runtime in
+            let (caller, callee) = try await callerStuckOnCallee(runtime, key: "kill-\(UUID().uuidString)")
+            try await runtime.kill(invocationID: callee)
+            await runtime.settle()
+            #expect(try await runtime.output(invocationID: callee) == .failure(code: 409, message: "killed"))
+            // The caller rethrows the call's failure: it was not killed, it failed.
+            #expect(try await runtime.output(invocationID: caller) == .failure(code: 409, message: "killed"))
+            let journal = try #require(await runtime.journal(invocationID: caller))
+            #expect(
+                journal.contains { message in
+                    if case .outputCommand = message { return true }
+                    return false
+                }
+            )
+        }
+    }
+
+    @Test("cancelling a caller cancels the callee it waits for (the SDK sends the cancel signal on)")
+    func cancelReachesCallees() async throws {
+        try await withRuntime { runtime in
+            let (caller, callee) = try await callerStuckOnCallee(runtime, key: "cancel-\(UUID().uuidString)")
+            try await runtime.cancel(invocationID: caller)
+            await runtime.settle()
+            #expect(try await runtime.output(invocationID: callee) == .failure(code: 409, message: "cancelled"))
+            #expect(try await runtime.output(invocationID: caller) == .failure(code: 409, message: "cancelled"))
+        }
+    }
+
+    @Test(
+        "a call's failure carries the callee's code, message and metadata (V6 and later)",
+        arguments: [ProtocolVersion.v6, .v7]
+    )
+    func callFailureMetadata(version: ProtocolVersion) async throws {
+        var configuration = TestRuntime.Configuration()
+        configuration.protocolVersion = version
+        try await withRuntime(configuration) { runtime in
+            let expected = InvocationOutcome.failure(
+                code: Proxy.failure.code,
+                message: Proxy.failure.message,
+                metadata: Proxy.failure.metadata
+            )
+            let callee = try await runtime.send(service: "Proxy", handler: "fail")
+            #expect(try await runtime.attach(invocationID: callee.invocationID) == expected)
+            let caller = try await runtime.send(service: "Proxy", handler: "callFail")
+            #expect(try await runtime.attach(invocationID: caller.invocationID) == expected)
+            let error = await #expect(throws: TerminalError.self) {
+                _ = try await runtime.call(service: "Proxy", handler: "callFail")
+            }
+            #expect(error == Proxy.failure)
         }
     }
 

@@ -124,4 +124,15 @@ struct SignupWorkflowTests {
             #expect(try await runtime.call("SignupWorkflow", key: id, "getStatus", as: String.self) == "Email sent")
         }
     }
+
+    @Test("the printed click command goes to the configured ingress, else to Restate's default 8080")
+    func clickCommand() {
+        #expect(
+            ConsoleEmailSender(ingress: "http://localhost:18080").clickCommand(workflowID: "someone", secret: "s3")
+                == "curl -X POST http://localhost:18080/SignupWorkflow/someone/click --json '\"s3\"'"
+        )
+        if ProcessInfo.processInfo.environment["RESTATE_INGRESS_URL"] == nil {
+            #expect(ConsoleEmailSender().ingress == "localhost:8080")
+        }
+    }
 }

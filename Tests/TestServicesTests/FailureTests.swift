@@ -74,7 +74,7 @@ struct UserErrorsTests {
                 handler,
                 Failing.FailureToPropagate(errorMessage: "my error with metadata", metadata: testMetadata)
             )
-            guard case .failure(_, let message) = try await runtime.attach(invocationID: id) else {
+            guard case .failure(_, let message, _) = try await runtime.attach(invocationID: id) else {
                 Issue.record("\(handler) should fail")
                 return
             }
@@ -93,17 +93,14 @@ struct UserErrorsTests {
                 "callTerminallyFailingCall",
                 Failing.FailureToPropagate(errorMessage: "propagated error with metadata", metadata: testMetadata)
             )
-            guard case .failure(_, let message) = try await runtime.attach(invocationID: id) else {
+            guard case .failure(_, let message, _) = try await runtime.attach(invocationID: id) else {
                 Issue.record("callTerminallyFailingCall should fail")
                 return
             }
             #expect(message.contains("propagated error with metadata"))
             let journal = try #require(await runtime.journal(invocationID: id))
-            // The caller rethrows what its call completion carries; RestateTesting builds call
-            // completions from the callee's code and message only.
-            withKnownIssue("RestateTesting: call completions drop the callee's failure metadata") {
-                #expect(journal.outputFailureMetadata == testMetadata)
-            }
+            // The caller rethrows what its call completion carries.
+            #expect(journal.outputFailureMetadata == testMetadata)
         }
     }
 
@@ -159,7 +156,7 @@ struct RunRetryTests {
         configuration.retryPolicy.maxAttempts = 3
         try await withTestServices(configuration) { runtime async throws in
             let id = try await runtime.start("Failing", key: newKey(), "failRetryably", "try again later")
-            guard case .failure(let code, let message) = try await runtime.attach(invocationID: id) else {
+            guard case .failure(let code, let message, _) = try await runtime.attach(invocationID: id) else {
                 Issue.record("failRetryably should fail once retries are exhausted")
                 return
             }

@@ -391,7 +391,7 @@ struct SignalsTests {
         try await withTestServices { runtime async throws in
             let id = try await runtime.startInterpreting(newKey(), [.awaitOne(.createSignal(signalName: "mysignal"))])
             try await runtime.rejectSignal(id, "mysignal", "boom")
-            guard case .failure(_, let message) = try await runtime.attach(invocationID: id) else {
+            guard case .failure(_, let message, _) = try await runtime.attach(invocationID: id) else {
                 Issue.record("a rejected signal should fail the invocation")
                 return
             }
