@@ -284,3 +284,36 @@ struct EndpointInvocationTests {
         #expect(sink.recorded.finished)
     }
 }
+
+@Suite("Route: the path segments the endpoint routes on")
+struct RouteTests {
+    private func parts(_ path: String) -> [String?] {
+        let route = Route(path)
+        return [
+            String(route.path), route.third.map(String.init), route.second.map(String.init),
+            route.last.map(String.init),
+        ]
+    }
+
+    @Test("invoke paths, with a proxy's prefix, a query and doubled or trailing slashes")
+    func invokePaths() {
+        #expect(parts("/invoke/Greeter/greet") == ["/invoke/Greeter/greet", "invoke", "Greeter", "greet"])
+        #expect(
+            parts("/prefix/v1/invoke/Greeter/greet?x=1/2") == [
+                "/prefix/v1/invoke/Greeter/greet", "invoke", "Greeter", "greet",
+            ]
+        )
+        #expect(parts("//invoke//Greeter/greet/") == ["//invoke//Greeter/greet/", "invoke", "Greeter", "greet"])
+        #expect(parts("invoke/Greeter/greet") == ["invoke/Greeter/greet", "invoke", "Greeter", "greet"])
+        #expect(parts("/invoke/Grüße/grüß") == ["/invoke/Grüße/grüß", "invoke", "Grüße", "grüß"])
+    }
+
+    @Test("short paths leave the missing segments empty")
+    func shortPaths() {
+        #expect(parts("/discover") == ["/discover", nil, nil, "discover"])
+        #expect(parts("/health?probe") == ["/health", nil, nil, "health"])
+        #expect(parts("/") == ["/", nil, nil, nil])
+        #expect(parts("") == ["", nil, nil, nil])
+        #expect(parts("/Greeter/greet") == ["/Greeter/greet", nil, "Greeter", "greet"])
+    }
+}

@@ -36,6 +36,7 @@ final class Dispatcher: Sendable {
     private let capacityPerShard: Int
     private let rejected = Counter(label: "restate.invocations.rejected")
     private let fenced = Counter(label: "restate.invocations.fenced")
+    private let nextAnonymous = Atomic<Int>(0)
 
     init(shardCount: Int, capacityPerShard: Int) {
         shards = (0..<max(1, shardCount)).map(ShardBox.init(index:))
@@ -52,8 +53,11 @@ final class Dispatcher: Sendable {
     /// Admits an attempt, first cancelling and awaiting a still-running attempt of the same
     /// invocation. Returns `nil` when the shard is full.
     func admit(invocationID: String?, cancel: @escaping @Sendable () -> Void) async -> Ticket? {
+        // Without an id there is nothing to fence: any shard will do, in turn (a counter rather
+        // than `Int.random`, which reads the system's entropy source on every call).
         let index =
-            invocationID.map { Int(StableHash.fnv1a($0) % UInt64(shards.count)) } ?? Int.random(in: 0..<shards.count)
+            invocationID.map { Int(StableHash.fnv1a($0) % UInt64(shards.count)) }
+            ?? Int(UInt(bitPattern: nextAnonymous.wrappingAdd(1, ordering: .relaxed).oldValue) % UInt(shards.count))
         let box = shards[index]
         while true {
             enum Step {

@@ -66,33 +66,32 @@ public final class EndpointHandler: Sendable {
         body: Body,
         response: some ResponseSink
     ) async where Body.Element == ByteBuffer {
-        let path = head.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.path
-        if path == "/health" || path.hasSuffix("/health") {
+        let route = Route(head.path)
+        if route.last == "health" {
             await respond(response, status: 200, text: "OK")
             return
         }
-        do {
-            try identity.verify(path: path) { head.headers[$0] }
-        } catch {
-            await respond(response, status: 401, text: "Unauthorized: \(error)")
-            return
+        if identity.isEnabled {
+            do {
+                try identity.verify(path: String(route.path)) { head.headers[$0] }
+            } catch {
+                await respond(response, status: 401, text: "Unauthorized: \(error)")
+                return
+            }
         }
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        if segments.last == "discover" {
+        if route.last == "discover" {
             await discover(head, response: response)
             return
         }
-        guard segments.count >= 3, segments[segments.count - 3] == "invoke" else {
-            await respond(response, status: 404, text: "Not found: \(path)")
+        guard route.third == "invoke", let serviceName = route.second, let handlerName = route.last else {
+            await respond(response, status: 404, text: "Not found: \(route.path)")
             return
         }
-        let serviceName = String(segments[segments.count - 2])
-        let handlerName = String(segments[segments.count - 1])
-        guard let service = services[serviceName] else {
+        guard let service = services[String(serviceName)] else {
             await respond(response, status: 404, text: "No service named \(serviceName)")
             return
         }
-        guard let handler = service.handlers[handlerName] else {
+        guard let handler = service.handlers[String(handlerName)] else {
             await respond(response, status: 404, text: "Service \(serviceName) has no handler named \(handlerName)")
             return
         }
@@ -294,6 +293,47 @@ public final class EndpointHandler: Sendable {
             )
         } catch {
             // The peer went away; nothing to tell it.
+        }
+    }
+}
+
+/// The parts of a request path the endpoint routes on: the path without its query and its last
+/// three non-empty segments (`…/invoke/{service}/{handler}`, `…/discover`, `…/health`).
+///
+/// Found by scanning UTF-8 bytes from the end: `split` walks grapheme clusters and cost 4 % of a
+/// one-shot invocation's CPU. A prefix before the three segments (a path-routing proxy's) is
+/// allowed, as Restate's deployments behind gateways need it.
+struct Route {
+    let path: Substring
+    private(set) var last: Substring?
+    private(set) var second: Substring?
+    private(set) var third: Substring?
+
+    init(_ raw: String) {
+        let utf8 = raw.utf8
+        let end = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
+        path = raw[..<end]
+        var segmentEnd = end
+        var index = end
+        while index > utf8.startIndex, third == nil {
+            let previous = utf8.index(before: index)
+            if utf8[previous] == UInt8(ascii: "/") {
+                if index < segmentEnd { push(raw[index..<segmentEnd]) }
+                segmentEnd = previous
+            } else if previous == utf8.startIndex {
+                push(raw[previous..<segmentEnd])
+            }
+            index = previous
+        }
+    }
+
+    private mutating func push(_ segment: Substring) {
+        if last == nil {
+            last = segment
+        } else if second == nil {
+            second = segment
+        } else {
+            third = segment
         }
     }
 }
