@@ -281,35 +281,35 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         self.scheduleFlush()
     }
 
-    func writeBody(stream id: Int64, _ buffer: ByteBuffer, continuation: CheckedContinuation<Void, any Error>) {
+    func writeBody(stream id: Int64, _ buffer: ByteBuffer, continuation: CheckedContinuation<Void, any Error>?) {
         let exchange: Exchange
         do {
             exchange = try self.current(id)
         } catch {
-            continuation.resume(throwing: error)
+            continuation?.resume(throwing: error)
             return
         }
         guard let context = self.context else {
-            continuation.resume(throwing: HTTPStreamError.streamClosed)
+            continuation?.resume(throwing: HTTPStreamError.streamClosed)
             return
         }
         switch exchange.response {
         case .none:
-            continuation.resume(throwing: HTTPStreamError.headNotWritten)
+            continuation?.resume(throwing: HTTPStreamError.headNotWritten)
         case .finished:
-            continuation.resume(throwing: HTTPStreamError.alreadyFinished)
+            continuation?.resume(throwing: HTTPStreamError.alreadyFinished)
         case .streaming:
             // An empty chunk would read as the end of a chunked body.
             guard buffer.readableBytes > 0 else {
-                continuation.resume()
+                continuation?.resume()
                 return
             }
             context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             self.scheduleFlush()
             if context.channel.isWritable {
-                continuation.resume()
+                continuation?.resume()
             } else {
-                self.writeWaiters.append(continuation)
+                if let continuation { self.writeWaiters.append(continuation) }
             }
         }
     }

@@ -536,34 +536,34 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         self.scheduleFlush()
     }
 
-    func writeBody(stream id: Int64, _ buffer: ByteBuffer, continuation: CheckedContinuation<Void, any Error>) {
+    func writeBody(stream id: Int64, _ buffer: ByteBuffer, continuation: CheckedContinuation<Void, any Error>?) {
         guard let session = self.session, let stream = self.streams[Int32(truncatingIfNeeded: id)],
             !stream.handlerDone
         else {
-            continuation.resume(throwing: HTTPStreamError.streamClosed)
+            continuation?.resume(throwing: HTTPStreamError.streamClosed)
             return
         }
         switch stream.response {
         case .none:
-            continuation.resume(throwing: HTTPStreamError.headNotWritten)
+            continuation?.resume(throwing: HTTPStreamError.headNotWritten)
             return
         case .finishing:
-            continuation.resume(throwing: HTTPStreamError.alreadyFinished)
+            continuation?.resume(throwing: HTTPStreamError.alreadyFinished)
             return
         case .streaming:
             break
         }
         guard buffer.readableBytes > 0 else {
-            continuation.resume()
+            continuation?.resume()
             return
         }
         stream.pending.append(buffer)
         stream.pendingBytes += buffer.readableBytes
         self.resumeData(session, stream)
         if stream.pendingBytes < self.configuration.responseBufferSize {
-            continuation.resume()
+            continuation?.resume()
         } else {
-            stream.writeWaiters.append(continuation)
+            if let continuation { stream.writeWaiters.append(continuation) }
         }
     }
 

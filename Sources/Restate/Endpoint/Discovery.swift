@@ -25,10 +25,9 @@ extension EndpointHandler {
             return
         }
         do {
-            try await response.write(
+            try await response.finish(
                 head: (200, [("content-type", version.contentType), ("x-restate-server", Version.serverHeader)]),
-                body: ByteBuffer(bytes: body),
-                finish: true
+                body: ByteBuffer(bytes: body)
             )
         } catch {
             // The peer went away.

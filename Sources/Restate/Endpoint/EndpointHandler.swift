@@ -216,7 +216,7 @@ public final class EndpointHandler: Sendable {
     ) async {
         await run(handler, invocation: invocation)
         do {
-            try await writer.write(invocation.takeOutput(), finish: true)
+            try await writer.finish(invocation.takeOutput())
         } catch {
             // The transport is gone; Restate retries the attempt.
         }
@@ -283,13 +283,12 @@ public final class EndpointHandler: Sendable {
 
     func respond(_ response: some ResponseSink, status: Int, text: String) async {
         do {
-            try await response.write(
+            try await response.finish(
                 head: (
                     status,
                     [("content-type", "text/plain; charset=utf-8"), ("x-restate-server", Version.serverHeader)]
                 ),
-                body: ByteBuffer(string: text),
-                finish: true
+                body: ByteBuffer(string: text)
             )
         } catch {
             // The peer went away; nothing to tell it.

@@ -16,6 +16,10 @@ public protocol ResponseSink: Sendable {
     /// Transports that pay per operation (a hop to an event loop) implement it; the default
     /// calls the three steps.
     func write(head: (status: Int, headers: HeaderFields)?, body: ByteBuffer, finish: Bool) async throws
+    /// The head (when given), a last body chunk and the end: the response's last operation.
+    /// Transports may queue it and return without waiting for it to drain; the default is
+    /// ``write(head:body:finish:)``.
+    func finish(head: (status: Int, headers: HeaderFields)?, body: ByteBuffer) async throws
     /// Cancels the task serving this request, as a reset stream does; `nil` if the transport has
     /// no such task. The endpoint uses it to stop an attempt that a newer attempt of the same
     /// invocation supersedes; without it, each attempt runs in a task of its own.
@@ -24,6 +28,10 @@ public protocol ResponseSink: Sendable {
 
 extension ResponseSink {
     public var handlerCanceller: (@Sendable () -> Void)? { nil }
+
+    public func finish(head: (status: Int, headers: HeaderFields)?, body: ByteBuffer) async throws {
+        try await write(head: head, body: body, finish: true)
+    }
 
     public func write(head: (status: Int, headers: HeaderFields)?, body: ByteBuffer, finish: Bool) async throws {
         if let head { try await writeHead(status: head.status, headers: head.headers) }
@@ -55,7 +63,11 @@ final class SinkOutputWriter<Sink: ResponseSink>: InvocationOutputWriter {
     }
 
     func write(_ bytes: ByteBuffer) async throws {
-        try await write(bytes, finish: false)
+        if let head = takeHead() {
+            try await sink.write(head: head, body: bytes, finish: false)
+        } else {
+            try await sink.write(bytes)
+        }
     }
 
     /// The head if it has not gone out yet; whoever takes it sends it.
@@ -70,13 +82,8 @@ final class SinkOutputWriter<Sink: ResponseSink>: InvocationOutputWriter {
         if let head = takeHead() { try await sink.write(head: head, body: ByteBuffer(), finish: false) }
     }
 
-    /// Writes `bytes` (after the head, if it is still pending) and, if `finish`, ends the response.
-    func write(_ bytes: ByteBuffer, finish: Bool) async throws {
-        let head = takeHead()
-        if head == nil, !finish {
-            try await sink.write(bytes)
-        } else {
-            try await sink.write(head: head, body: bytes, finish: finish)
-        }
+    /// Writes the last `bytes` (after the head, if it is still pending) and ends the response.
+    func finish(_ bytes: ByteBuffer) async throws {
+        try await sink.finish(head: takeHead(), body: bytes)
     }
 }
