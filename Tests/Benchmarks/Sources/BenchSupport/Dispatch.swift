@@ -294,6 +294,31 @@ public enum DispatchBench {
         return LatencySummary(durations)
     }
 
+    /// What the Swift runtime charges for the hops the endpoint makes before the handler: a new
+    /// unstructured task (the attempt), and a child task in a task group (the body reader), each
+    /// from creation to its first line.
+    public static func taskHops(samples: Int) async -> (task: LatencySummary, child: LatencySummary) {
+        var tasks: [Duration] = []
+        var children: [Duration] = []
+        tasks.reserveCapacity(samples)
+        children.reserveCapacity(samples)
+        for number in 0..<(samples + 1_000) {
+            let begin = ContinuousClock.now
+            let started = await Task { ContinuousClock.now }.value
+            let childStarted = await withTaskGroup(of: ContinuousClock.Instant.self) { group in
+                let begin = ContinuousClock.now
+                group.addTask { ContinuousClock.now }
+                let started = await group.next()!
+                return (begin, started)
+            }
+            if number >= 1_000 {
+                tasks.append(begin.duration(to: started))
+                children.append(childStarted.0.duration(to: childStarted.1))
+            }
+        }
+        return (LatencySummary(tasks), LatencySummary(children))
+    }
+
     /// The protocol work on the way to the handler, without the dispatcher: a state machine for
     /// the content type, the request body (Start + Input) decoded, and the input read.
     public static func protocolDecode(body: ByteBuffer, samples: Int) throws -> LatencySummary {

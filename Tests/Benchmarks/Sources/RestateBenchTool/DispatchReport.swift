@@ -49,6 +49,9 @@ enum DispatchReport {
             )
         }
 
+        let hops = await DispatchBench.taskHops(samples: samples)
+        row("Swift runtime: `Task {}` created → its first line", hops.task)
+        row("Swift runtime: task-group child added → its first line", hops.child)
         row(
             "protocol only: state machine + decode Start/Input + `input()`, object key",
             try DispatchBench.protocolDecode(body: Bodies.probe(key: "key-1"), samples: samples)
