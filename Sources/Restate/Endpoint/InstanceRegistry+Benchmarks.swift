@@ -38,12 +38,12 @@ public final class BenchmarkInstanceRegistry: Sendable {
         )
     }
 
-    /// ``InstanceRegistry/acquire(key:exclusive:)``.
+    /// `InstanceRegistry.acquire(key:exclusive:)`.
     public func acquire(key: String, exclusive: Bool) async throws -> Lease {
         Lease(lease: try await registry.acquire(key: key, exclusive: exclusive))
     }
 
-    /// ``InstanceRegistry/release(_:)``.
+    /// `InstanceRegistry.release(_:)`.
     public func release(_ lease: Lease) {
         registry.release(lease.lease)
     }
@@ -66,12 +66,12 @@ public final class BenchmarkDispatcher: Sendable {
         dispatcher = Dispatcher(shardCount: shardCount, capacityPerShard: capacityPerShard)
     }
 
-    /// ``Dispatcher/admit(invocationID:cancel:)``; `nil` when the shard is full.
+    /// `Dispatcher.admit(invocationID:cancel:)`; `nil` when the shard is full.
     public func admit(invocationID: String?, cancel: @escaping @Sendable () -> Void) async -> Ticket? {
         await dispatcher.admit(invocationID: invocationID, cancel: cancel).map(Ticket.init(ticket:))
     }
 
-    /// ``Dispatcher/release(_:)``.
+    /// `Dispatcher.release(_:)`.
     public func release(_ ticket: Ticket) {
         dispatcher.release(ticket.ticket)
     }
