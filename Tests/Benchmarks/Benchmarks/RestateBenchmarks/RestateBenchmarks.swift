@@ -2,7 +2,7 @@ import BenchSupport
 import Benchmark
 import Foundation
 import NIOCore
-import Restate
+@_spi(Benchmarks) import Restate
 import RestateCore
 
 // Run with `swift package --package-path Tests/Benchmarks benchmark` from the repository root.
@@ -77,6 +77,50 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             let response = await handler.invokeInProcess("Counter", "add", body: counterBody)
             blackHole(response)
+        }
+    }
+
+    // MARK: Dispatcher (issue 7): registry leases, admission, and the hop to the handler
+
+    let shards = ProcessInfo.processInfo.activeProcessorCount
+    let keyedRegistry = BenchmarkInstanceRegistry(keyed: true, shardCount: shards)
+    let keylessRegistry = BenchmarkInstanceRegistry(keyed: false, shardCount: shards)
+    for (name, registry, key, exclusive) in [
+        ("exclusive, object key", keyedRegistry, "key-1", true),
+        ("shared, object key", keyedRegistry, "key-1", false),
+        ("service, no key", keylessRegistry, "", false),
+    ] {
+        Benchmark("Dispatcher lease acquire+release (\(name))") { benchmark in
+            for _ in benchmark.scaledIterations {
+                let lease = try await registry.acquire(key: key, exclusive: exclusive)
+                registry.release(lease)
+            }
+        }
+    }
+    let admission = BenchmarkDispatcher(shardCount: shards)
+    Benchmark("Dispatcher admit+release") { benchmark in
+        for _ in benchmark.scaledIterations {
+            if let ticket = await admission.admit(invocationID: "inv-1", cancel: {}) { admission.release(ticket) }
+        }
+    }
+    let dispatcherPath = DispatcherPath(shardCount: shards, keyed: true)
+    Benchmark("Dispatcher path admit -> task -> lease -> start (object, exclusive)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(await dispatcherPath.run(invocationID: "inv-1", key: "key-1", exclusive: true))
+        }
+    }
+    let probeHandler = try! Endpoint.probeEndpoint(shardCount: shards).makeHandler()
+    for (name, request) in [
+        ("Probe/start (service)", ProbeRequest(service: "Probe", handler: "start", invocationID: "inv-1")),
+        (
+            "ProbeObject/start (exclusive)",
+            ProbeRequest(service: "ProbeObject", handler: "start", key: "key-1", invocationID: "inv-1")
+        ),
+    ] {
+        Benchmark("Dispatcher endpoint in-process no-op \(name)") { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(await probeHandler.probe(request))
+            }
         }
     }
 

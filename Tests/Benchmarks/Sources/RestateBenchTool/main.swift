@@ -10,6 +10,9 @@ import RestateCore
 //   RestateBenchTool body greet|counter FILE      write a pre-encoded V5 request body (Start + Input)
 //   RestateBenchTool invoke SCENARIO N            run a scenario N times in process (for callgrind)
 //   RestateBenchTool instances N                  memory of N idle workflow instances (suspended runs)
+//   RestateBenchTool dispatch latency [SAMPLES]   dispatcher overhead: lease, admission → handler start
+//   RestateBenchTool dispatch throughput [SECONDS] [CALLERS] [ROUNDS]
+//                                                 invocations/s by shard count (1, 2, 4)
 //
 // Scenarios: state-machine, endpoint-greet, endpoint-counter, replay-ENTRIES, encode-output,
 // decode-start, json-order.
@@ -105,8 +108,24 @@ case "instances":
             + "(\(Int(rssPerInstance)) B/instance), RSS total \(after.residentBytes / 1_048_576) MiB"
     )
 
+case "dispatch":
+    let rest = Array(arguments.dropFirst())
+    switch rest.first {
+    case "latency":
+        let samples = rest.dropFirst().first.flatMap(Int.init) ?? 100_000
+        try await DispatchReport.latency(samples: samples)
+    case "throughput":
+        let seconds = rest.dropFirst().first.flatMap(Double.init) ?? 2
+        let callers = rest.dropFirst(2).first.flatMap(Int.init) ?? 64
+        let rounds = rest.dropFirst(3).first.flatMap(Int.init) ?? 3
+        await DispatchReport.throughput(seconds: seconds, callers: callers, rounds: rounds)
+    default:
+        fail("usage: dispatch latency [SAMPLES] | dispatch throughput [SECONDS] [CALLERS] [ROUNDS]")
+    }
+
 default:
     fail(
         "usage: RestateBenchTool serve [PORT] [MAX_SECONDS] | body greet|counter FILE | invoke SCENARIO N | instances N"
+            + " | dispatch latency|throughput …"
     )
 }
