@@ -717,41 +717,70 @@ private func withNameValues<Result>(
     headers: HeaderFields,
     _ body: (UnsafePointer<nghttp2_nv>?, Int) -> Result
 ) -> Result {
-    var bytes = ByteBuffer()
-    var ranges: [(name: Range<Int>, value: Range<Int>)] = []
-    ranges.reserveCapacity(headers.count + 1)
-    if let status {
-        let nameStart = bytes.writerIndex
-        bytes.writeString(":status")
-        let valueStart = bytes.writerIndex
-        bytes.writeString(String(status))
-        ranges.append((nameStart..<valueStart, valueStart..<bytes.writerIndex))
-    }
-    for field in headers {
-        switch field.name.lowercased() {
-        case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade": continue
-        default: break
+    // On every response: one buffer for all names and values, the rest on the stack.
+    var bytes = ByteBufferAllocator().buffer(capacity: 16 + headers.count * 48)
+    return withUnsafeTemporaryAllocation(of: (Int, Int, Int, Int).self, capacity: headers.count + 1) { ranges in
+        var count = 0
+        if let status {
+            bytes.writeStaticString(":status")
+            var digits = (UInt8(0), UInt8(0), UInt8(0))
+            var value = min(max(status, 100), 999)
+            digits.2 = UInt8(48 + value % 10)
+            value /= 10
+            digits.1 = UInt8(48 + value % 10)
+            digits.0 = UInt8(48 + value / 10)
+            bytes.writeMultipleIntegers(digits.0, digits.1, digits.2)
+            ranges[0] = (0, 7, 7, 3)
+            count = 1
         }
-        let nameStart = bytes.writerIndex
-        bytes.writeLowercased(field.name)
-        let valueStart = bytes.writerIndex
-        bytes.writeString(field.value)
-        ranges.append((nameStart..<valueStart, valueStart..<bytes.writerIndex))
-    }
-    return bytes.withUnsafeMutableReadableBytes { raw in
-        let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        let nva = ranges.map { range in
-            nghttp2_nv(
-                name: base.map { $0 + range.name.lowerBound },
-                value: base.map { $0 + range.value.lowerBound },
-                namelen: range.name.count,
-                valuelen: range.value.count,
-                flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
-            )
+        for field in headers where !isConnectionSpecific(field.name) {
+            let nameStart = bytes.writerIndex
+            let nameLength = bytes.writeLowercased(field.name)
+            let valueStart = bytes.writerIndex
+            let valueLength = bytes.writeString(field.value)
+            ranges[count] = (nameStart, nameLength, valueStart, valueLength)
+            count += 1
         }
-        return nva.withUnsafeBufferPointer { body($0.baseAddress, $0.count) }
+        return bytes.withUnsafeMutableReadableBytes { raw in
+            let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            return withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(count, 1)) { nva in
+                for index in 0..<count {
+                    let range = ranges[index]
+                    nva[index] = nghttp2_nv(
+                        name: base.map { $0 + range.0 },
+                        value: base.map { $0 + range.2 },
+                        namelen: range.1,
+                        valuelen: range.3,
+                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+                    )
+                }
+                return body(nva.baseAddress, count)
+            }
+        }
     }
 }
+
+/// RFC 9113 §8.2.2: fields HTTP/2 forbids. Compared as bytes, ignoring ASCII case, since this
+/// runs for every field of every response.
+private func isConnectionSpecific(_ name: String) -> Bool {
+    var name = name
+    return name.withUTF8 { bytes in
+        for candidate in connectionSpecificFields where candidate.count == bytes.count {
+            var equal = true
+            for (byte, expected) in zip(bytes, candidate) where byte | 0x20 != expected | 0x20 {
+                equal = false
+                break
+            }
+            if equal { return true }
+        }
+        return false
+    }
+}
+
+private let connectionSpecificFields: [[UInt8]] = [
+    "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+]
+.map { Array($0.utf8) }
 
 // MARK: - C callbacks: recover the handler from user_data and forward.
 

@@ -59,4 +59,34 @@ struct ResponseFinishTests {
             }
         }
     }
+
+    @Test("fields HTTP/2 forbids are dropped, in any case; the status and the others go out lowercased")
+    func connectionSpecificFields() async throws {
+        try await withServer(handler: { _, _, writer in
+            writer.finish(
+                head: (
+                    404,
+                    [
+                        ("Connection", "close"), ("KEEP-ALIVE", "timeout=5"), ("Transfer-Encoding", "chunked"),
+                        ("Upgrade", "h2c"), ("proxy-connection", "x"), ("X-Kept", "Yes"), ("Upgrade-Insecure", "1"),
+                    ]
+                ),
+                body: ByteBuffer()
+            )
+        }) { server in
+            let client = try await H2TestClient.connect(port: server.port)
+            defer { Task { await client.close() } }
+            let stream = try await client.openStream()
+            try await stream.executeThenClose { inbound, outbound in
+                try await outbound.write(
+                    .headers(.init(headers: H2TestClient.requestHeaders(method: "GET", path: "/"), endStream: true))
+                )
+                var names: [String] = []
+                for try await frame in inbound {
+                    if case .headers(let headers) = frame { names += headers.headers.map(\.name) }
+                }
+                #expect(names == [":status", "x-kept", "upgrade-insecure"])
+            }
+        }
+    }
 }
