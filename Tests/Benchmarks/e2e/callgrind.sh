@@ -30,6 +30,7 @@ SCENARIOS=(
     "replay-10 100 1100"
     "replay-100 20 220"
     "replay-1000 5 25"
+    "replay-10000 1 3"
     "encode-output 1000 11000"
     "decode-start 1000 11000"
     "json-order 100 1100"

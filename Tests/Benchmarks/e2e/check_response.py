@@ -2,6 +2,7 @@
 """Validates a Restate invocation response body: protocol frames ending in Output(value) + End.
 
 usage: check_response.py FILE EXPECTED_JSON
+       check_response.py FILE --run-suspends    (Run, ProposeRunCompletion, ..., Suspension)
 Prints the frame types and the output value; exits non-zero when the body is not valid.
 """
 
@@ -9,6 +10,7 @@ import struct
 import sys
 
 OUTPUT, END = 0x0401, 0x0003
+SUSPENSION, PROPOSE_RUN, RUN = 0x0001, 0x0005, 0x0411
 
 
 def frames(data: bytes):
@@ -68,9 +70,28 @@ def output_value(data: bytes) -> bytes:
     return content[0] if content else b""
 
 
+def check_run_suspends(path: str, data: bytes) -> int:
+    """A one-shot `ctx.run` attempt: the run journaled, its result proposed, then a suspension
+    until Restate acknowledges it."""
+    try:
+        types = [t for t, _, _ in frames(data)]
+    except (ValueError, IndexError) as error:
+        print(f"INVALID {path}: {error}", file=sys.stderr)
+        return 1
+    names = ", ".join(f"0x{t:04x}" for t in types)
+    if RUN not in types or PROPOSE_RUN not in types or types[-1] != SUSPENSION:
+        print(f"INVALID {path}: expected Run, ProposeRunCompletion, ..., Suspension; got {names}", file=sys.stderr)
+        return 1
+    print(f"ok {path}: {len(data)} bytes, frames [{names}]")
+    return 0
+
+
 def main() -> int:
-    path, expected = sys.argv[1], sys.argv[2].encode()
+    path = sys.argv[1]
     data = open(path, "rb").read()
+    if sys.argv[2] == "--run-suspends":
+        return check_run_suspends(path, data)
+    expected = sys.argv[2].encode()
     try:
         value = output_value(data)
     except (ValueError, IndexError) as error:

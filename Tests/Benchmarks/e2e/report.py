@@ -2,7 +2,8 @@
 """Writes results/e2e.md (tables) and results/e2e.png (chart) from run.sh's records.
 
 usage: report.py RESULTS_DIR [--response-bytes NAME=BYTES ...]
-Reads RESULTS_DIR/e2e-records.jsonl, callgrind.json and, when present, perf-swift-c8.txt.
+Reads RESULTS_DIR/e2e-records.jsonl, callgrind.json, e2e-memory.txt and, when present,
+perf-swift-c8.txt.
 """
 
 import argparse
@@ -99,8 +100,10 @@ def main():
         f"on hypercorn {m['hypercorn'].split()[-1] if m['hypercorn'] else '?'} (1 worker, h2c).",
         "",
         "Request: `POST /invoke/<svc>/<handler>`, `content-type: application/vnd.restate.invocation.v5`, "
-        "body Start + Input pre-encoded. Every number below comes from a run in which all responses "
-        "were 200 with the byte size of a body verified with `nghttp` to be Output(value) + End. "
+        "body Start + Input pre-encoded (plus 1,000 journaled SetState commands for the replay case). "
+        "Every number below comes from a run in which all responses were 200 with the byte size of a "
+        "body verified with `nghttp` to be Output(value) + End (for `ctx.run`: Run, ProposeRunCompletion, "
+        "Suspension, since a one-shot attempt waits for Restate's acknowledgement of the run). "
         "Each cell is the median of the rounds (req/s of every trusted round in brackets); "
         "latency percentiles come from h2load's per-request log of that round.",
         "",
@@ -110,7 +113,13 @@ def main():
         "|---|---|---|---|---|---|---|---|---|",
     ]
     levels = sorted({(k[2], k[3]) for k in best if k[1] == "greet"})
-    for case in ("greet", "counter"):
+    case_names = {
+        "greet": "Greeter/greet (echo)",
+        "counter": "Counter/add (eager state)",
+        "run": "Runner/step (ctx.run, suspends)",
+        "replay": "Replayer/replay (resume after 1,000 entries)",
+    }
+    for case in ("greet", "counter", "run", "replay"):
         for c, mm in sorted({(k[2], k[3]) for k in best if k[1] == case}):
             py = rps_of(best, ("python", case, c, mm))
             ng = rps_of(best, ("nghttpd", "greet", c, mm))
@@ -118,7 +127,7 @@ def main():
                 r = best.get((target, case, c, mm))
                 if not r:
                     continue
-                name = "Greeter/greet (echo)" if case == "greet" else "Counter/add (eager state)"
+                name = case_names[case]
                 if target == "nghttpd":
                     name = "static file, same size"
                 if r.get("untrusted"):
@@ -132,27 +141,54 @@ def main():
                     f"{fmt_ratio(rps, ng) if target != 'nghttpd' else '1.00×'} |"
                 )
 
-    # Targets of the issue.
+    # Targets of the issues (endpoint: 70 % of nghttpd; benchmarks: 10x Python, 50 % of nghttpd,
+    # p99 at -c 1 -m 1 within 2x of nghttpd's, linear replay, 1 KiB per idle instance).
     lines += ["", "## Targets", ""]
+
+    def verdict(ok):
+        return "met" if ok else "not met"
+
     s8 = rps_of(best, ("swift", "greet", 8, 32))
     n8 = rps_of(best, ("nghttpd", "greet", 8, 32))
+    p8 = rps_of(best, ("python", "greet", 8, 32))
     if s8 and n8:
-        ok = s8 >= 0.7 * n8
+        share = s8 / n8
         lines.append(
-            f"- Echo at `-c 8 -m 32` ≥ 70 % of nghttpd: **{'met' if ok else 'not met'}** "
-            f"({s8:,.0f} / {n8:,.0f} = {100 * s8 / n8:.0f} %)."
+            f"- Echo at `-c 8 -m 32` ≥ 50 % of nghttpd (benchmarks) / ≥ 70 % (endpoint): "
+            f"**{verdict(share >= 0.5)} / {verdict(share >= 0.7)}** ({s8:,.0f} / {n8:,.0f} = {100 * share:.0f} %)."
+        )
+    if s8 and p8:
+        lines.append(f"- Echo at `-c 8 -m 32` ≥ 10× the Python SDK: **{verdict(s8 >= 10 * p8)}** ({s8 / p8:.1f}×).")
+    s1, n1 = best.get(("swift", "greet", 1, 1)), best.get(("nghttpd", "greet", 1, 1))
+    if s1 and n1 and not s1.get("untrusted") and not n1.get("untrusted"):
+        lines.append(
+            f"- p99 at `-c 1 -m 1` within 2× of nghttpd's: **{verdict(s1['p99_ms'] <= 2 * n1['p99_ms'])}** "
+            f"({s1['p99_ms']:.2f} ms vs {n1['p99_ms']:.2f} ms)."
         )
     for c, mm in levels:
         s = rps_of(best, ("swift", "greet", c, mm))
         p = rps_of(best, ("python", "greet", c, mm))
         if s and p:
-            lines.append(
-                f"- Beat the Python SDK at `-c {c} -m {mm}`: **{'met' if s > p else 'not met'}** ({s / p:.1f}×)."
-            )
-    s = rps_of(best, ("swift", "counter", 8, 32))
-    p = rps_of(best, ("python", "counter", 8, 32))
-    if s and p:
-        lines.append(f"- Stateful Counter/add at `-c 8 -m 32` vs Python SDK: {s / p:.1f}×.")
+            lines.append(f"- Echo vs the Python SDK at `-c {c} -m {mm}`: {s / p:.1f}×.")
+    for case in ("counter", "run", "replay"):
+        s = rps_of(best, ("swift", case, 8, 32))
+        p = rps_of(best, ("python", case, 8, 32))
+        if s and p:
+            lines.append(f"- {case_names[case]} at `-c 8 -m 32` vs the Python SDK: {s / p:.1f}×.")
+    r1000, r10000 = callgrind.get("replay-1000"), callgrind.get("replay-10000")
+    if r1000 and r10000:
+        lines.append(
+            f"- Replay linear (10,000 entries ≤ 1.2 × 10 × 1,000 entries, callgrind): "
+            f"**{verdict(r10000 <= 12 * r1000)}** ({r10000 / r1000:.1f}× for 10× the entries)."
+        )
+    memory_path = os.path.join(res, "e2e-memory.txt")
+    if os.path.exists(memory_path):
+        memory = open(memory_path).read().strip()
+        per = memory.split("(")[1].split(" B/")[0] if "B/instance" in memory else None
+        lines.append(
+            f"- Idle workflow instance ≤ 1 KiB: **{verdict(per is not None and int(per) <= 1024)}** "
+            f"(`RestateBenchTool {memory.split(':')[0]}`: {memory.split(': ', 1)[-1]})."
+        )
 
     if callgrind:
         lines += [
@@ -172,6 +208,7 @@ def main():
             "replay-10": "replay of a 10-entry journal (SetState), then Output+End",
             "replay-100": "replay of a 100-entry journal",
             "replay-1000": "replay of a 1,000-entry journal",
+            "replay-10000": "replay of a 10,000-entry journal",
             "encode-output": "encode one OutputCommand frame",
             "decode-start": "decode one StartMessage frame (with 2 eager state entries)",
             "json-order": "JSON encode + decode of a 405-byte order (Foundation, sorted keys)",
@@ -191,8 +228,9 @@ def main():
     # Chart: req/s per level (log scale) and p99 latency.
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2))
     groups = [(("greet", c, mm), f"greet\n-c {c} -m {mm}") for c, mm in levels]
-    if any(k[1] == "counter" for k in best):
-        groups.append((("counter", 8, 32), "counter (state)\n-c 8 -m 32"))
+    for case, label in (("counter", "counter (state)"), ("run", "ctx.run"), ("replay", "replay 1,000")):
+        if any(k[1] == case for k in best):
+            groups.append(((case, 8, 32), f"{label}\n-c 8 -m 32"))
     width = 0.27
     for i, target in enumerate(("swift", "python", "nghttpd")):
         xs, rps, p99 = [], [], []

@@ -59,6 +59,8 @@ TOOL=$(swift build -c release --package-path "$PKG" --show-bin-path)/RestateBenc
 
 "$TOOL" body greet "$WORK/greet.bin"
 "$TOOL" body counter "$WORK/counter.bin"
+"$TOOL" body run "$WORK/run.bin"
+"$TOOL" body replay1000 "$WORK/replay.bin"
 
 wait_port() {
     for _ in $(seq 1 100); do
@@ -83,7 +85,7 @@ wait_port "$PY_PORT"
 fetch() { # URL BODY OUT
     nghttp --no-verify-peer -d "$2" -H "$CT" "$1" >"$3"
 }
-verify() { # NAME URL BODY EXPECTED_JSON
+verify() { # NAME URL BODY EXPECTED_JSON|--run-suspends
     fetch "$2" "$3" "$WORK/$1.response"
     "$PY" "$HERE/check_response.py" "$WORK/$1.response" "$4" >&2
 }
@@ -92,6 +94,10 @@ verify swift-greet "http://127.0.0.1:$SWIFT_PORT/invoke/Greeter/greet" "$WORK/gr
 verify python-greet "http://127.0.0.1:$PY_PORT/invoke/Greeter/greet" "$WORK/greet.bin" '"Hello Till!"'
 verify swift-counter "http://127.0.0.1:$SWIFT_PORT/invoke/Counter/add" "$WORK/counter.bin" '42'
 verify python-counter "http://127.0.0.1:$PY_PORT/invoke/Counter/add" "$WORK/counter.bin" '42'
+verify swift-run "http://127.0.0.1:$SWIFT_PORT/invoke/Runner/step" "$WORK/run.bin" --run-suspends
+verify python-run "http://127.0.0.1:$PY_PORT/invoke/Runner/step" "$WORK/run.bin" --run-suspends
+verify swift-replay "http://127.0.0.1:$SWIFT_PORT/invoke/Replayer/replay" "$WORK/replay.bin" '1000'
+verify python-replay "http://127.0.0.1:$PY_PORT/invoke/Replayer/replay" "$WORK/replay.bin" '1000'
 
 # The ceiling: nghttpd answering the same request with a static file of the Swift response.
 mkdir -p "$WORK/docroot/invoke/Greeter"
@@ -127,6 +133,10 @@ SG=$(size "$WORK/swift-greet.response")
 PG=$(size "$WORK/python-greet.response")
 SC=$(size "$WORK/swift-counter.response")
 PC=$(size "$WORK/python-counter.response")
+SR=$(size "$WORK/swift-run.response")
+PR=$(size "$WORK/python-run.response")
+SP=$(size "$WORK/swift-replay.response")
+PP=$(size "$WORK/python-replay.response")
 for round in $(seq 1 "$ROUNDS"); do
     for level in "${LEVELS[@]}"; do
         read -r c m n npy <<<"$level"
@@ -139,7 +149,17 @@ for round in $(seq 1 "$ROUNDS"); do
     log "round $round: stateful Counter/add, -c 8 -m 32"
     load swift counter "$SWIFT_PORT" "$COUNTER" "$WORK/counter.bin" "$SC" 8 32 10000 "$round"
     load python counter "$PY_PORT" "$COUNTER" "$WORK/counter.bin" "$PC" 8 32 3000 "$round"
+    log "round $round: ctx.run (run, propose, suspend), -c 8 -m 32"
+    load swift run "$SWIFT_PORT" /invoke/Runner/step "$WORK/run.bin" "$SR" 8 32 10000 "$round"
+    load python run "$PY_PORT" /invoke/Runner/step "$WORK/run.bin" "$PR" 8 32 3000 "$round"
+    log "round $round: resume after 1,000 journaled entries, -c 8 -m 32"
+    load swift replay "$SWIFT_PORT" /invoke/Replayer/replay "$WORK/replay.bin" "$SP" 8 32 2000 "$round"
+    load python replay "$PY_PORT" /invoke/Replayer/replay "$WORK/replay.bin" "$PP" 8 32 300 "$round"
 done
+
+# --- memory: RSS of the endpoint per idle (suspended) workflow instance -------------------------
+log "memory: 100,000 idle workflow instances"
+"$TOOL" instances 100000 | tee "$WORK/memory.txt" >&2
 
 # --- a profile of the Swift endpoint under load (perf, software clock), if perf works here ------
 PROFILE=$WORK/perf-swift.txt
@@ -170,9 +190,11 @@ fi
 
 mkdir -p "$RESULTS"
 cp "$RECORDS" "$RESULTS/e2e-records.jsonl"
+cp "$WORK/memory.txt" "$RESULTS/e2e-memory.txt"
 [ -s "$PROFILE" ] && cp "$PROFILE" "$RESULTS/perf-swift-c8.txt"
 cp "$WORK/callgrind.json" "$RESULTS/callgrind.json"
 [ -f "$WORK/callgrind-top.txt" ] && cp "$WORK/callgrind-top.txt" "$RESULTS/callgrind-top.txt"
 "$PY" "$HERE/report.py" "$RESULTS" \
-    --response-bytes "swift-greet=$SG" "python-greet=$PG" "swift-counter=$SC" "python-counter=$PC"
+    --response-bytes "swift-greet=$SG" "python-greet=$PG" "swift-counter=$SC" "python-counter=$PC" \
+    "swift-run=$SR" "python-run=$PR" "swift-replay=$SP" "python-replay=$PP"
 log "results in $RESULTS"

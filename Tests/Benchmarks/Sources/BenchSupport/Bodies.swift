@@ -66,6 +66,29 @@ public enum Bodies {
         encode([start(knownEntries: 1, key: key), input("\"go\"")])
     }
 
+    /// `Runner/step("Till")`: Start + Input; the attempt runs its side effect and suspends.
+    public static func runStep(name: String = "Till") -> ByteBuffer {
+        encode([start(knownEntries: 1), input("\"\(name)\"")])
+    }
+
+    /// `Replayer/replay(entries)` with its `entries` SetState commands journaled: a resumed
+    /// attempt that replays them all, then completes.
+    public static func replayerReplay(entries: Int) -> ByteBuffer {
+        var messages = [start(knownEntries: UInt32(entries + 1), key: "bench"), input(String(entries))]
+        messages.reserveCapacity(entries + 2)
+        for index in 0..<entries {
+            messages.append(
+                .setStateCommand(
+                    .with {
+                        $0.key = Data("key-\(index)".utf8)
+                        $0.value = .with { $0.content = Data("\(index)".utf8) }
+                    }
+                )
+            )
+        }
+        return encode(messages)
+    }
+
     /// A journal of `entries` `SetStateCommand`s after the input, all to be replayed.
     ///
     /// The matching user code is ``replayJournalKeys(_:)``: `set(key_i, value_i)` for each entry.

@@ -66,12 +66,61 @@ public actor Waiter: RestateService, DefaultInitializable {
     }
 }
 
+/// A service with one side effect: `step` runs a `ctx.run` closure and returns its result. In a
+/// one-shot request the attempt journals the run, proposes its result and suspends until Restate
+/// acknowledges it, which is what the e2e case measures.
+public struct Runner: RestateService, DefaultInitializable {
+    public init() {}
+
+    public func step(_ ctx: Context, name: String) async throws -> String {
+        try await ctx.run("step") { "token-\(name)" }
+    }
+
+    public static var restateDescriptor: ServiceDescriptor<Runner> {
+        ServiceDescriptor(
+            name: "Runner",
+            kind: .service,
+            handlers: [
+                .handler("step") { (service: Runner, ctx: Context, name: String) in
+                    try await service.step(ctx, name: name)
+                }
+            ]
+        )
+    }
+}
+
+/// A virtual object whose `replay(n)` sets `key-0` … `key-(n-1)` to `"0"` … `"n-1"` and returns
+/// `n`: sent with those `n` SetState commands already journaled (``Bodies/replayJournal(entries:)``)
+/// it replays them all, then completes.
+public actor Replayer: RestateService, DefaultInitializable {
+    public init() {}
+
+    public func replay(_ ctx: ObjectContext, entries: Int) async throws -> Int {
+        for index in 0..<entries { try ctx.set("key-\(index)", index) }
+        return entries
+    }
+
+    public static var restateDescriptor: ServiceDescriptor<Replayer> {
+        ServiceDescriptor(
+            name: "Replayer",
+            kind: .virtualObject,
+            handlers: [
+                .handler("replay") { (replayer: Replayer, ctx: ObjectContext, entries: Int) in
+                    try await replayer.replay(ctx, entries: entries)
+                }
+            ]
+        )
+    }
+}
+
 extension Endpoint {
-    /// The endpoint every benchmark serves: Greeter and Counter.
+    /// The endpoint every benchmark serves: Greeter, Counter, Runner and Replayer.
     public static func benchmarkEndpoint() -> Endpoint {
         var endpoint = Endpoint(configuration: .init())
         endpoint.bind(Greeter.self)
         endpoint.bind(Counter.self)
+        endpoint.bind(Runner.self)
+        endpoint.bind(Replayer.self)
         return endpoint
     }
 }

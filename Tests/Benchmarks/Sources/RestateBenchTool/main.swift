@@ -7,7 +7,7 @@ import RestateCore
 // The e2e endpoint and the callgrind driver of the benchmarks:
 //
 //   RestateBenchTool serve [PORT] [MAX_SECONDS]   serve Greeter + Counter on 127.0.0.1, print the port
-//   RestateBenchTool body greet|counter FILE      write a pre-encoded V5 request body (Start + Input)
+//   RestateBenchTool body greet|counter|run|replayN FILE   write a pre-encoded V5 request body
 //   RestateBenchTool invoke SCENARIO N            run a scenario N times in process (for callgrind)
 //   RestateBenchTool instances N                  memory of N idle workflow instances (suspended runs)
 //   RestateBenchTool dispatch latency [SAMPLES]   dispatcher overhead: lease, admission → handler start
@@ -35,11 +35,15 @@ case "serve":
 
 case "body":
     let rest = Array(arguments.dropFirst())
-    guard rest.count == 2 else { fail("usage: body greet|counter FILE") }
+    guard rest.count == 2 else { fail("usage: body greet|counter|run|replayN FILE") }
     let body: ByteBuffer
     switch rest[0] {
     case "greet": body = Bodies.greet()
     case "counter": body = Bodies.counterAdd()
+    case "run": body = Bodies.runStep()
+    case let name where name.hasPrefix("replay"):
+        guard let entries = Int(name.dropFirst("replay".count)) else { fail("usage: body replayN FILE") }
+        body = Bodies.replayerReplay(entries: entries)
     default: fail("unknown body \(rest[0])")
     }
     try Data(body.readableBytesView).write(to: URL(fileURLWithPath: rest[1]))
@@ -125,7 +129,7 @@ case "dispatch":
 
 default:
     fail(
-        "usage: RestateBenchTool serve [PORT] [MAX_SECONDS] | body greet|counter FILE | invoke SCENARIO N | instances N"
+        "usage: RestateBenchTool serve [PORT] [MAX_SECONDS] | body greet|counter|run|replayN FILE | invoke SCENARIO N | instances N"
             + " | dispatch latency|throughput …"
     )
 }
