@@ -120,7 +120,7 @@ extension InvocationStateMachine {
                 let handle = machine.results.createHandle(for: .completion(completionID))
                 if let result {
                     var command = Proto.GetEagerStateCommandMessage()
-                    command.key = Data(key.utf8)
+                    command.key = Data(utf8: key)
                     switch result {
                     case .value(let v): command.result = .value(v)
                     default: command.result = .void(Proto.Void())
@@ -130,7 +130,7 @@ extension InvocationStateMachine {
                     machine.send(command, type: .getEagerStateCommand)
                 } else {
                     var command = Proto.GetLazyStateCommandMessage()
-                    command.key = Data(key.utf8)
+                    command.key = Data(utf8: key)
                     command.resultCompletionID = completionID
                     machine.journalTransition(.getLazyStateCommand, name: "")
                     machine.send(command, type: .getLazyStateCommand)
@@ -163,7 +163,7 @@ extension InvocationStateMachine {
             currentEntryType = .getEagerStateCommand
             let actual = try decode(frame, as: Proto.GetEagerStateCommandMessage.self)
             var expected = Proto.GetEagerStateCommandMessage()
-            expected.key = Data(key.utf8)
+            expected.key = Data(utf8: key)
             expected.result = actual.result
             try checkMatch(actual, expected)
             switch actual.result {
@@ -175,7 +175,7 @@ extension InvocationStateMachine {
             currentEntryType = .getLazyStateCommand
             let actual = try decode(frame, as: Proto.GetLazyStateCommandMessage.self)
             var expected = Proto.GetLazyStateCommandMessage()
-            expected.key = Data(key.utf8)
+            expected.key = Data(utf8: key)
             expected.resultCompletionID = completionID
             try checkMatch(actual, expected)
         default:
@@ -195,7 +195,7 @@ extension InvocationStateMachine {
                 let handle = machine.results.createHandle(for: .completion(completionID))
                 if let keys = machine.eagerState.keys() {
                     var stateKeys = Proto.StateKeys()
-                    stateKeys.keys = keys.map { Data($0.utf8) }
+                    stateKeys.keys = keys.map { Data(utf8: $0) }
                     var command = Proto.GetEagerStateKeysCommandMessage()
                     command.value = stateKeys
                     machine.results.insertReady(
@@ -269,7 +269,7 @@ extension InvocationStateMachine {
         try guarded { (machine: inout Self) throws(InvocationError) in
             machine.eagerState.set(key, value)
             var command = Proto.SetStateCommandMessage()
-            command.key = Data(key.utf8)
+            command.key = Data(utf8: key)
             command.value = .with { $0.content = value }
             try machine.nonCompletableEntry(command)
         }
@@ -280,7 +280,7 @@ extension InvocationStateMachine {
         try guarded { (machine: inout Self) throws(InvocationError) in
             machine.eagerState.clear(key)
             var command = Proto.ClearStateCommandMessage()
-            command.key = Data(key.utf8)
+            command.key = Data(utf8: key)
             try machine.nonCompletableEntry(command)
         }
     }
