@@ -194,7 +194,7 @@ cp "$WORK/memory.txt" "$RESULTS/e2e-memory.txt"
 [ -s "$PROFILE" ] && cp "$PROFILE" "$RESULTS/perf-swift-c8.txt"
 cp "$WORK/callgrind.json" "$RESULTS/callgrind.json"
 [ -f "$WORK/callgrind-top.txt" ] && cp "$WORK/callgrind-top.txt" "$RESULTS/callgrind-top.txt"
-"$PY" "$HERE/report.py" "$RESULTS" \
+"$PY" "$HERE/report.py" "$RESULTS" --readme "$PKG/../../README.md" \
     --response-bytes "swift-greet=$SG" "python-greet=$PG" "swift-counter=$SC" "python-counter=$PC" \
     "swift-run=$SR" "python-run=$PR" "swift-replay=$SP" "python-replay=$PP"
 log "results in $RESULTS"
