@@ -67,23 +67,8 @@ public struct ResponseWriter: Sendable {
     ///
     /// - Throws: ``HTTPStreamError`` as the individual steps do.
     public func write(head: (status: Int, headers: HeaderFields)?, body: ByteBuffer, finish: Bool) async throws {
-        let transport = self.transport
-        let id = self.streamID
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.eventLoop.execute {
-                let transport = transport.value
-                if let head {
-                    do {
-                        try transport.writeHead(stream: id, status: head.status, headers: head.headers)
-                    } catch {
-                        continuation.resume(throwing: error)
-                        return
-                    }
-                }
-                transport.writeBody(stream: id, body, continuation: continuation)
-                // After a failed body write the continuation already carries the error.
-                if finish { try? transport.finish(stream: id, trailers: nil) }
-            }
+            self.submit(head: head, body: body, finish: finish, continuation: continuation)
         }
     }
 
@@ -93,6 +78,16 @@ public struct ResponseWriter: Sendable {
     /// It spares the handler's task a trip back from the event loop. Nothing is reported: if the
     /// stream is already gone, the peer knows that better than the handler.
     public func finish(head: (status: Int, headers: HeaderFields)?, body: ByteBuffer) {
+        self.submit(head: head, body: body, finish: true, continuation: nil)
+    }
+
+    /// One trip to the loop for head, body and end; `continuation`, if any, hears how it went.
+    private func submit(
+        head: (status: Int, headers: HeaderFields)?,
+        body: ByteBuffer,
+        finish: Bool,
+        continuation: CheckedContinuation<Void, any Error>?
+    ) {
         let transport = self.transport
         let id = self.streamID
         self.eventLoop.execute {
@@ -101,11 +96,13 @@ public struct ResponseWriter: Sendable {
                 do {
                     try transport.writeHead(stream: id, status: head.status, headers: head.headers)
                 } catch {
+                    continuation?.resume(throwing: error)
                     return
                 }
             }
-            transport.writeBody(stream: id, body, continuation: nil)
-            try? transport.finish(stream: id, trailers: nil)
+            transport.writeBody(stream: id, body, continuation: continuation)
+            // After a failed body write the continuation already carries the error.
+            if finish { try? transport.finish(stream: id, trailers: nil) }
         }
     }
 

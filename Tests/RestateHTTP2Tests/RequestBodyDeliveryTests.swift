@@ -49,10 +49,7 @@ struct RequestBodyDeliveryTests {
                 try await outbound.write(.data(.init(data: .byteBuffer(ByteBuffer(string: "two")))))
                 try await client.ping()
                 try await outbound.write(.data(.init(data: .byteBuffer(ByteBuffer(string: "three")), endStream: true)))
-                var body = ""
-                for try await frame in inbound {
-                    if let buffer = frame.dataBuffer { body += String(buffer: buffer) }
-                }
+                let body = try await H2TestClient.body(of: inbound)
                 #expect(body == "one,two,three,end")
             }
         }
@@ -108,10 +105,7 @@ struct RequestBodyDeliveryTests {
                     let last = index == total / chunk.readableBytes - 1
                     try await outbound.write(.data(.init(data: .byteBuffer(chunk), endStream: last)))
                 }
-                var body = ""
-                for try await frame in inbound {
-                    if let buffer = frame.dataBuffer { body += String(buffer: buffer) }
-                }
+                let body = try await H2TestClient.body(of: inbound)
                 #expect(body == String(total))
             }
         }

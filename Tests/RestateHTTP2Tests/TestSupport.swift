@@ -211,6 +211,32 @@ struct H2TestClient: Sendable {
         try? await self.channel.close()
     }
 
+    /// Sends a bodyless GET on a new stream and collects the response: its header blocks, its
+    /// body as text, and whether it ended with END_STREAM.
+    func get(_ path: String) async throws -> (headers: [HPACKHeaders], body: String, ended: Bool) {
+        try await self.openStream().executeThenClose { inbound, outbound in
+            try await outbound.write(
+                .headers(.init(headers: H2TestClient.requestHeaders(method: "GET", path: path), endStream: true))
+            )
+            var response: (headers: [HPACKHeaders], body: String, ended: Bool) = ([], "", false)
+            for try await frame in inbound {
+                if case .headers(let headers) = frame { response.headers.append(headers.headers) }
+                if let buffer = frame.dataBuffer { response.body += String(buffer: buffer) }
+                response.ended = response.ended || frame.endsStream
+            }
+            return response
+        }
+    }
+
+    /// The body of a response, as text, until the stream ends.
+    static func body(of inbound: NIOAsyncChannelInboundStream<HTTP2Frame.FramePayload>) async throws -> String {
+        var body = ""
+        for try await frame in inbound {
+            if let buffer = frame.dataBuffer { body += String(buffer: buffer) }
+        }
+        return body
+    }
+
     static func requestHeaders(method: String = "POST", path: String) -> HPACKHeaders {
         [":method": method, ":path": path, ":scheme": "http", ":authority": "localhost"]
     }
