@@ -188,3 +188,46 @@ struct SerdeTests {
         #expect(outputJSON(messages) == "99")
     }
 }
+
+/// The scalar fast path of the shared JSON coder must give Foundation's bytes and values, and
+/// leave everything else to Foundation.
+@Suite("JSON scalars without Foundation's coder")
+struct ScalarJSONTests {
+    private let foundation: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    @Test(
+        "strings encode to Foundation's bytes and decode back",
+        arguments: ["", "Till", "a/b", "Grüße 👋", "quote \" inside", "back\\slash", "tab\tand\nnewline", "\u{7f}"]
+    )
+    func strings(_ value: String) throws {
+        let data = try JSONCoding.encode(value)
+        #expect(data == (try foundation.encode(value)))
+        #expect(try JSONCoding.decode(String.self, from: data) == value)
+    }
+
+    @Test("integers encode to Foundation's bytes and decode back", arguments: [0, 1, -1, 42, Int.max, Int.min])
+    func integers(_ value: Int) throws {
+        let data = try JSONCoding.encode(value)
+        #expect(data == (try foundation.encode(value)))
+        #expect(try JSONCoding.decode(Int.self, from: data) == value)
+    }
+
+    @Test("what the fast path does not take still decodes (or fails) as Foundation does")
+    func fallbacks() throws {
+        #expect(try JSONCoding.decode(String.self, from: Data(#"  "x"  "#.utf8)) == "x")
+        #expect(try JSONCoding.decode(String.self, from: Data(#""\u00e9\n""#.utf8)) == "é\n")
+        #expect(try JSONCoding.decode(Int.self, from: Data(" 7 ".utf8)) == 7)
+        #expect(try JSONCoding.decode(Int.self, from: Data("1e2".utf8)) == 100)
+        #expect(ScalarJSON.decodeInt(Data("01".utf8)) == nil)
+        #expect(ScalarJSON.decodeInt(Data("-".utf8)) == nil)
+        #expect(ScalarJSON.decodeInt(Data("9223372036854775808".utf8)) == nil)
+        #expect(ScalarJSON.decodeString(Data([0x22, 0xff, 0x22])) == nil)
+        #expect(throws: (any Error).self) { try JSONCoding.decode(String.self, from: Data([0x22, 0xff, 0x22])) }
+        #expect(throws: (any Error).self) { try JSONCoding.decode(Int.self, from: Data("9223372036854775808".utf8)) }
+        #expect(throws: (any Error).self) { try JSONCoding.decode(Int.self, from: Data("\"7\"".utf8)) }
+    }
+}

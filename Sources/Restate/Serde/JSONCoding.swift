@@ -22,11 +22,21 @@ enum JSONCoding {
     static let decoder = JSONDecoder()
 
     static func encode<T: Encodable>(_ value: T) throws -> Data {
-        try encoder.encode(value)
+        // Strings and integers are the most common payloads and cost Foundation's coder a few
+        // microseconds each; these produce exactly the bytes it would.
+        if T.self == String.self, let data = ScalarJSON.encode(unsafeBitCast(value, to: String.self)) {
+            return data
+        }
+        if T.self == Int.self { return ScalarJSON.encode(unsafeBitCast(value, to: Int.self)) }
+        return try encoder.encode(value)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        try decoder.decode(type, from: data)
+        if T.self == String.self, let string = ScalarJSON.decodeString(data) {
+            return unsafeBitCast(string, to: T.self)
+        }
+        if T.self == Int.self, let int = ScalarJSON.decodeInt(data) { return unsafeBitCast(int, to: T.self) }
+        return try decoder.decode(type, from: data)
     }
 
     /// Decodes a handler's input; malformed input is the caller's fault, so it is terminal (400).
@@ -56,5 +66,69 @@ enum JSONCoding {
 
     private static func path(_ codingPath: [any CodingKey]) -> String {
         codingPath.isEmpty ? "the top level" : codingPath.map(\.stringValue).joined(separator: ".")
+    }
+}
+
+/// JSON for plain strings and integers without Foundation's coder, in exactly the bytes it
+/// would write and with the values it would read. Anything else (escapes, whitespace, exponents,
+/// invalid input) answers `nil` and goes to Foundation, which also produces the errors.
+enum ScalarJSON {
+    /// `"…"` for a string with nothing to escape; `nil` when it has a quote, a backslash or a
+    /// control character.
+    static func encode(_ string: String) -> Data? {
+        var string = string
+        return string.withUTF8 { bytes -> Data? in
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return nil
+            }
+            var data = Data(capacity: bytes.count + 2)
+            data.append(UInt8(ascii: "\""))
+            data.append(bytes)
+            data.append(UInt8(ascii: "\""))
+            return data
+        }
+    }
+
+    static func encode(_ value: Int) -> Data {
+        var text = String(value)
+        return text.withUTF8 { Data($0) }
+    }
+
+    /// The content of `"…"` when it holds valid UTF-8 with no escape and no control character.
+    static func decodeString(_ data: Data) -> String? {
+        data.withUnsafeBytes { raw -> String? in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            guard bytes.count >= 2, bytes.first == UInt8(ascii: "\""), bytes.last == UInt8(ascii: "\"") else {
+                return nil
+            }
+            let content = UnsafeBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
+            for byte in content where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return nil
+            }
+            return String(validating: content, as: UTF8.self)
+        }
+    }
+
+    /// A canonical JSON integer (`0`, `-12`, no leading zeros, no sign `+`) that fits an `Int`.
+    static func decodeInt(_ data: Data) -> Int? {
+        data.withUnsafeBytes { raw -> Int? in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
+            let negative = bytes[0] == UInt8(ascii: "-")
+            let digits = UnsafeBufferPointer(rebasing: bytes[(negative ? 1 : 0)...])
+            guard let first = digits.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return nil }
+            guard first != UInt8(ascii: "0") || digits.count == 1 else { return nil }
+            var value = 0
+            for byte in digits {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                let digit = Int(byte - UInt8(ascii: "0"))
+                let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (next, overflow2) =
+                    negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+                guard !overflow1, !overflow2 else { return nil }
+                value = next
+            }
+            return value
+        }
     }
 }

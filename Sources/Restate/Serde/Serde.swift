@@ -71,11 +71,13 @@ public struct JSONSerde<Value: Codable>: Serde {
     public var jsonSchema: JSONSchema? { JSONSchemaGenerator.schema(for: Value.self) }
 
     public func encode(_ value: Value) throws -> Data {
-        try (encoder ?? JSONCoding.encoder).encode(value)
+        guard let encoder else { return try JSONCoding.encode(value) }
+        return try encoder.encode(value)
     }
 
     public func decode(_ data: Data) throws -> Value {
-        try (decoder ?? JSONCoding.decoder).decode(Value.self, from: data)
+        guard let decoder else { return try JSONCoding.decode(Value.self, from: data) }
+        return try decoder.decode(Value.self, from: data)
     }
 }
 
