@@ -1,6 +1,14 @@
 // swift-tools-version:6.1
 import CompilerPluginSupport
+import Foundation
 import PackageDescription
+
+/// Everything in a sample's folder but its `main.swift`: the executable target takes only that
+/// file, and naming the rest keeps SwiftPM from warning about files no target handles.
+func allBut(_ kept: String, in folder: String) -> [String] {
+    let path = Context.packageDirectory + "/" + folder
+    return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0 != kept }.sorted()
+}
 
 let package = Package(
     name: "swift-restate",
@@ -151,6 +159,7 @@ let package = Package(
             name: "SignupWorkflow",
             dependencies: ["SignupWorkflowKit", "RestateTesting"],
             path: "Samples/SignupWorkflow",
+            exclude: allBut("main.swift", in: "Samples/SignupWorkflow"),
             sources: ["main.swift"]
         ),
         .target(
@@ -163,6 +172,7 @@ let package = Package(
             name: "Greeter",
             dependencies: ["GreeterKit", "RestateTesting"],
             path: "Samples/Greeter",
+            exclude: allBut("main.swift", in: "Samples/Greeter"),
             sources: ["main.swift"]
         ),
         .target(
@@ -175,6 +185,7 @@ let package = Package(
             name: "Counter",
             dependencies: ["CounterKit", "RestateTesting"],
             path: "Samples/Counter",
+            exclude: allBut("main.swift", in: "Samples/Counter"),
             sources: ["main.swift"]
         ),
         .target(
@@ -187,6 +198,7 @@ let package = Package(
             name: "Saga",
             dependencies: ["SagaKit", "RestateTesting"],
             path: "Samples/Saga",
+            exclude: allBut("main.swift", in: "Samples/Saga"),
             sources: ["main.swift"]
         ),
         .target(
@@ -199,6 +211,7 @@ let package = Package(
             name: "FanOut",
             dependencies: ["FanOutKit", "RestateTesting"],
             path: "Samples/FanOut",
+            exclude: allBut("main.swift", in: "Samples/FanOut"),
             sources: ["main.swift"]
         ),
         .target(
@@ -211,6 +224,7 @@ let package = Package(
             name: "Cron",
             dependencies: ["CronKit", "RestateTesting"],
             path: "Samples/Cron",
+            exclude: allBut("main.swift", in: "Samples/Cron"),
             sources: ["main.swift"]
         ),
         .target(
@@ -223,6 +237,7 @@ let package = Package(
             name: "Payments",
             dependencies: ["PaymentsKit", "RestateTesting"],
             path: "Samples/Payments",
+            exclude: allBut("main.swift", in: "Samples/Payments"),
             sources: ["main.swift"]
         ),
         // The e2e test-services contract (restatedev/e2e) plus the protocol fixtures.
@@ -236,6 +251,7 @@ let package = Package(
             name: "TestServices",
             dependencies: ["TestServicesKit", "RestateTesting"],
             path: "Samples/TestServices",
+            exclude: allBut("main.swift", in: "Samples/TestServices"),
             sources: ["main.swift"]
         ),
         // Every sample end to end through RestateTesting.
