@@ -760,20 +760,14 @@ private func withNameValues<Result>(
     }
 }
 
-/// RFC 9113 §8.2.2: fields HTTP/2 forbids. Compared as bytes, ignoring ASCII case, since this
-/// runs for every field of every response.
+/// RFC 9113 §8.2.2: fields HTTP/2 forbids. Compared as bytes, ignoring ASCII case (the
+/// candidates are lowercase), since this runs for every field of every response.
 private func isConnectionSpecific(_ name: String) -> Bool {
     var name = name
     return name.withUTF8 { bytes in
-        for candidate in connectionSpecificFields where candidate.count == bytes.count {
-            var equal = true
-            for (byte, expected) in zip(bytes, candidate) where byte | 0x20 != expected | 0x20 {
-                equal = false
-                break
-            }
-            if equal { return true }
+        connectionSpecificFields.contains { candidate in
+            candidate.count == bytes.count && candidate.elementsEqual(bytes) { $0 == $1.asciiLowercased }
         }
-        return false
     }
 }
 

@@ -174,10 +174,13 @@ extension ByteBuffer {
         let start = self.writerIndex - self.readerIndex
         let written = self.writeString(name)
         self.withUnsafeMutableReadableBytes { bytes in
-            for index in start..<(start + written) where bytes[index] >= 65 && bytes[index] <= 90 {
-                bytes[index] |= 0x20
-            }
+            for index in start..<(start + written) { bytes[index] = bytes[index].asciiLowercased }
         }
         return written
     }
+}
+
+extension UInt8 {
+    /// The byte with an ASCII capital letter folded to lowercase; any other byte as it is.
+    var asciiLowercased: UInt8 { self >= 65 && self <= 90 ? self | 0x20 : self }
 }

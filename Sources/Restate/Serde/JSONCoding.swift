@@ -78,15 +78,18 @@ enum ScalarJSON {
     static func encode(_ string: String) -> Data? {
         var string = string
         return string.withUTF8 { bytes -> Data? in
-            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                return nil
-            }
+            guard !bytes.contains(where: needsEscape) else { return nil }
             var data = Data(capacity: bytes.count + 2)
             data.append(UInt8(ascii: "\""))
             data.append(bytes)
             data.append(UInt8(ascii: "\""))
             return data
         }
+    }
+
+    /// Bytes JSON writes escaped inside a string: quote, backslash, control characters.
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
     static func encode(_ value: Int) -> Data {
@@ -102,9 +105,7 @@ enum ScalarJSON {
                 return nil
             }
             let content = UnsafeBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
-            for byte in content where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                return nil
-            }
+            guard !content.contains(where: needsEscape) else { return nil }
             return String(validating: content, as: UTF8.self)
         }
     }
