@@ -71,29 +71,12 @@ public enum Bodies {
         encode([start(knownEntries: 1), input("\"\(name)\"")])
     }
 
-    /// `Replayer/replay(entries)` with its `entries` SetState commands journaled: a resumed
-    /// attempt that replays them all, then completes.
-    public static func replayerReplay(entries: Int) -> ByteBuffer {
-        var messages = [start(knownEntries: UInt32(entries + 1), key: "bench"), input(String(entries))]
-        messages.reserveCapacity(entries + 2)
-        for index in 0..<entries {
-            messages.append(
-                .setStateCommand(
-                    .with {
-                        $0.key = Data("key-\(index)".utf8)
-                        $0.value = .with { $0.content = Data("\(index)".utf8) }
-                    }
-                )
-            )
-        }
-        return encode(messages)
-    }
-
-    /// A journal of `entries` `SetStateCommand`s after the input, all to be replayed.
+    /// A journal of `entries` `SetStateCommand`s after the input (`entries`), all to be replayed:
+    /// `Replayer/replay(entries)` resumed.
     ///
     /// The matching user code is ``replayJournalKeys(_:)``: `set(key_i, value_i)` for each entry.
     public static func replayJournal(entries: Int) -> ByteBuffer {
-        var messages = [start(knownEntries: UInt32(entries + 1), key: "bench"), input("0")]
+        var messages = [start(knownEntries: UInt32(entries + 1), key: "bench"), input(String(entries))]
         messages.reserveCapacity(entries + 2)
         for (key, value) in replayJournalKeys(entries) {
             messages.append(

@@ -43,7 +43,7 @@ case "body":
     case "run": body = Bodies.runStep()
     case let name where name.hasPrefix("replay"):
         guard let entries = Int(name.dropFirst("replay".count)) else { fail("usage: body replayN FILE") }
-        body = Bodies.replayerReplay(entries: entries)
+        body = Bodies.replayJournal(entries: entries)
     default: fail("unknown body \(rest[0])")
     }
     try Data(body.readableBytesView).write(to: URL(fileURLWithPath: rest[1]))
