@@ -3,11 +3,19 @@ import CompilerPluginSupport
 import Foundation
 import PackageDescription
 
-/// Everything in a sample's folder but its `main.swift`: the executable target takes only that
-/// file, and naming the rest keeps SwiftPM from warning about files no target handles.
-func allBut(_ kept: String, in folder: String) -> [String] {
-    let path = Context.packageDirectory + "/" + folder
-    return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0 != kept }.sorted()
+/// A sample's executable: `Samples/<name>/main.swift` on top of `<name>Kit`, which holds the rest
+/// of the folder. The other files are excluded by name, so that SwiftPM does not warn about files
+/// no target handles.
+func sampleExecutable(_ name: String) -> Target {
+    let folder = "Samples/\(name)"
+    let others = (try? FileManager.default.contentsOfDirectory(atPath: Context.packageDirectory + "/" + folder)) ?? []
+    return .executableTarget(
+        name: name,
+        dependencies: [.target(name: "\(name)Kit"), "RestateTesting"],
+        path: folder,
+        exclude: others.filter { $0 != "main.swift" }.sorted(),
+        sources: ["main.swift"]
+    )
 }
 
 let package = Package(
@@ -155,91 +163,49 @@ let package = Package(
             path: "Samples/SignupWorkflow",
             exclude: ["README.md", "main.swift"]
         ),
-        .executableTarget(
-            name: "SignupWorkflow",
-            dependencies: ["SignupWorkflowKit", "RestateTesting"],
-            path: "Samples/SignupWorkflow",
-            exclude: allBut("main.swift", in: "Samples/SignupWorkflow"),
-            sources: ["main.swift"]
-        ),
+        sampleExecutable("SignupWorkflow"),
         .target(
             name: "GreeterKit",
             dependencies: ["Restate"],
             path: "Samples/Greeter",
             exclude: ["README.md", "main.swift"]
         ),
-        .executableTarget(
-            name: "Greeter",
-            dependencies: ["GreeterKit", "RestateTesting"],
-            path: "Samples/Greeter",
-            exclude: allBut("main.swift", in: "Samples/Greeter"),
-            sources: ["main.swift"]
-        ),
+        sampleExecutable("Greeter"),
         .target(
             name: "CounterKit",
             dependencies: ["Restate"],
             path: "Samples/Counter",
             exclude: ["README.md", "main.swift"]
         ),
-        .executableTarget(
-            name: "Counter",
-            dependencies: ["CounterKit", "RestateTesting"],
-            path: "Samples/Counter",
-            exclude: allBut("main.swift", in: "Samples/Counter"),
-            sources: ["main.swift"]
-        ),
+        sampleExecutable("Counter"),
         .target(
             name: "SagaKit",
             dependencies: ["Restate"],
             path: "Samples/Saga",
             exclude: ["README.md", "main.swift"]
         ),
-        .executableTarget(
-            name: "Saga",
-            dependencies: ["SagaKit", "RestateTesting"],
-            path: "Samples/Saga",
-            exclude: allBut("main.swift", in: "Samples/Saga"),
-            sources: ["main.swift"]
-        ),
+        sampleExecutable("Saga"),
         .target(
             name: "FanOutKit",
             dependencies: ["Restate"],
             path: "Samples/FanOut",
             exclude: ["README.md", "main.swift"]
         ),
-        .executableTarget(
-            name: "FanOut",
-            dependencies: ["FanOutKit", "RestateTesting"],
-            path: "Samples/FanOut",
-            exclude: allBut("main.swift", in: "Samples/FanOut"),
-            sources: ["main.swift"]
-        ),
+        sampleExecutable("FanOut"),
         .target(
             name: "CronKit",
             dependencies: ["Restate"],
             path: "Samples/Cron",
             exclude: ["README.md", "main.swift"]
         ),
-        .executableTarget(
-            name: "Cron",
-            dependencies: ["CronKit", "RestateTesting"],
-            path: "Samples/Cron",
-            exclude: allBut("main.swift", in: "Samples/Cron"),
-            sources: ["main.swift"]
-        ),
+        sampleExecutable("Cron"),
         .target(
             name: "PaymentsKit",
             dependencies: ["Restate"],
             path: "Samples/Payments",
             exclude: ["README.md", "main.swift"]
         ),
-        .executableTarget(
-            name: "Payments",
-            dependencies: ["PaymentsKit", "RestateTesting"],
-            path: "Samples/Payments",
-            exclude: allBut("main.swift", in: "Samples/Payments"),
-            sources: ["main.swift"]
-        ),
+        sampleExecutable("Payments"),
         // The e2e test-services contract (restatedev/e2e) plus the protocol fixtures.
         .target(
             name: "TestServicesKit",
@@ -247,13 +213,7 @@ let package = Package(
             path: "Samples/TestServices",
             exclude: ["main.swift"]
         ),
-        .executableTarget(
-            name: "TestServices",
-            dependencies: ["TestServicesKit", "RestateTesting"],
-            path: "Samples/TestServices",
-            exclude: allBut("main.swift", in: "Samples/TestServices"),
-            sources: ["main.swift"]
-        ),
+        sampleExecutable("TestServices"),
         // Every sample end to end through RestateTesting.
         .testTarget(
             name: "SamplesTests",
