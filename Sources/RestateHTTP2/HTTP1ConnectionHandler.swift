@@ -42,6 +42,8 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     private let configuration: HTTP2Server.Configuration
     private let tracker: ServerTracker
     private let handler: HTTP2Server.Handler
+    /// Where this connection's handlers run; `nil` for the global concurrent executor.
+    private var taskExecutor: (any TaskExecutor)?
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
     private var nextID: Int64 = 1
@@ -58,6 +60,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.taskExecutor = self.configuration.handlerExecutor.taskExecutor(for: context.eventLoop)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -166,6 +169,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
             streamID: id,
             head: requestHead,
             eventLoop: context.eventLoop,
+            executor: self.taskExecutor,
             tracker: self.tracker,
             handler: self.handler
         )

@@ -19,8 +19,9 @@ import NIOPosix
 /// await server.shutdown(gracePeriod: .seconds(5))
 /// ```
 public final class HTTP2Server: Sendable {
-    /// Serves one request. Runs in its own task, which is cancelled if the peer resets the stream
-    /// or the connection closes.
+    /// Serves one request. Runs in its own task (on the connection's event loop unless
+    /// ``Configuration/handlerExecutor`` says otherwise), which is cancelled if the peer resets the
+    /// stream or the connection closes.
     public typealias Handler = @Sendable (RequestHead, RequestBody, ResponseWriter) async throws -> Void
 
     /// Limits and tuning; every field has a default.
@@ -45,6 +46,8 @@ public final class HTTP2Server: Sendable {
         public var maxRequestBodySize: Int
         /// Connections beyond this many are closed on accept.
         public var maxConnections: Int
+        /// Where handlers run; on their connection's event loop unless set otherwise.
+        public var handlerExecutor: HandlerExecutor
 
         /// Creates a configuration.
         public init(
@@ -56,7 +59,8 @@ public final class HTTP2Server: Sendable {
             responseBufferSize: Int = 64 * 1024,
             idleTimeout: Duration? = .seconds(300),
             maxRequestBodySize: Int = 32 * 1024 * 1024,
-            maxConnections: Int = 10_000
+            maxConnections: Int = 10_000,
+            handlerExecutor: HandlerExecutor = .eventLoop
         ) {
             self.maxConcurrentStreams = maxConcurrentStreams
             self.maxHeaderListSize = maxHeaderListSize
@@ -67,6 +71,7 @@ public final class HTTP2Server: Sendable {
             self.idleTimeout = idleTimeout
             self.maxRequestBodySize = maxRequestBodySize
             self.maxConnections = maxConnections
+            self.handlerExecutor = handlerExecutor
         }
 
         /// The default configuration.

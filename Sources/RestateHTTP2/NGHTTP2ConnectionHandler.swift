@@ -29,6 +29,8 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     private let configuration: HTTP2Server.Configuration
     private let tracker: ServerTracker
     private let handler: HTTP2Server.Handler
+    /// Where this connection's handlers run; `nil` for the global concurrent executor.
+    private var taskExecutor: (any TaskExecutor)?
 
     private var session: OpaquePointer?
     private var context: ChannelHandlerContext?
@@ -55,6 +57,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.taskExecutor = self.configuration.handlerExecutor.taskExecutor(for: context.eventLoop)
         self.output = context.channel.allocator.buffer(capacity: 4096)
         guard self.createSession() else {
             context.close(promise: nil)
@@ -359,6 +362,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
             streamID: Int64(stream.id),
             head: head,
             eventLoop: context.eventLoop,
+            executor: self.taskExecutor,
             tracker: self.tracker,
             handler: self.handler
         )

@@ -46,7 +46,7 @@ public struct ResponseWriter: Sendable {
         let transport = self.transport
         let id = self.streamID
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.eventLoop.execute {
+            self.onLoop {
                 transport.value.writeBody(stream: id, buffer, continuation: continuation)
             }
         }
@@ -90,7 +90,7 @@ public struct ResponseWriter: Sendable {
     ) {
         let transport = self.transport
         let id = self.streamID
-        self.eventLoop.execute {
+        self.onLoop {
             let transport = transport.value
             if let head {
                 do {
@@ -112,7 +112,7 @@ public struct ResponseWriter: Sendable {
     public func cancelHandler() {
         let transport = self.transport
         let id = self.streamID
-        self.eventLoop.execute {
+        self.onLoop {
             transport.value.cancelHandler(stream: id)
         }
     }
@@ -121,8 +121,18 @@ public struct ResponseWriter: Sendable {
     func handlerReturned(error: (any Error)?) {
         let transport = self.transport
         let id = self.streamID
-        self.eventLoop.execute {
+        self.onLoop {
             transport.value.handlerFinished(stream: id, error: error)
+        }
+    }
+
+    /// Runs `body` now when the caller is on the loop (a handler on ``EventLoopTaskExecutor``,
+    /// whose jobs never run inside a channel callback), else queues it there.
+    private func onLoop(_ body: @escaping @Sendable () -> Void) {
+        if self.eventLoop.inEventLoop {
+            body()
+        } else {
+            self.eventLoop.execute(body)
         }
     }
 
@@ -159,6 +169,7 @@ extension StreamTransport {
         streamID: Int64,
         head: RequestHead,
         eventLoop: any EventLoop,
+        executor: (any TaskExecutor)?,
         tracker: ServerTracker,
         handler: @escaping HTTP2Server.Handler
     ) -> (BodyStorage, Task<Void, Never>) {
@@ -173,7 +184,7 @@ extension StreamTransport {
         }
         let body = RequestBody(storage: storage)
         let writer = ResponseWriter(eventLoop: eventLoop, transport: bound, streamID: streamID)
-        let task = tracker.spawn {
+        let task = tracker.spawn(on: executor) {
             do {
                 try await handler(head, body, writer)
                 writer.handlerReturned(error: nil)
@@ -182,5 +193,16 @@ extension StreamTransport {
             }
         }
         return (storage, task)
+    }
+}
+
+extension HandlerExecutor {
+    /// The task executor for handlers of connections on `eventLoop`; `nil` for the global one.
+    func taskExecutor(for eventLoop: any EventLoop) -> (any TaskExecutor)? {
+        switch self {
+        case .eventLoop: EventLoopTaskExecutor(eventLoop: eventLoop)
+        case .globalConcurrentExecutor: nil
+        case .taskExecutor(let executor): executor
+        }
     }
 }

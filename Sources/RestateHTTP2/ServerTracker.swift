@@ -46,9 +46,13 @@ final class ServerTracker: Sendable {
 
     var connectionCount: Int { self.state.withLockedValue { $0.connections.count } }
 
-    func spawn(_ operation: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+    func spawn(
+        on executor: (any TaskExecutor)?,
+        _ operation: @escaping @Sendable () async -> Void
+    ) -> Task<Void, Never> {
         self.state.withLockedValue { $0.tasks += 1 }
-        return Task {
+        // A `nil` preference is the global concurrent executor.
+        return Task(executorPreference: executor) {
             await operation()
             let waiters = self.state.withLockedValue { state in
                 state.tasks -= 1

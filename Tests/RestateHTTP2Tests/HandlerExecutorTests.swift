@@ -1,0 +1,71 @@
+import Dispatch
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import RestateHTTP2
+
+/// Where handlers run: `HTTP2Server.Configuration.handlerExecutor`.
+@Suite("Handler placement", .timeLimit(.minutes(1)))
+struct HandlerExecutorTests {
+    /// Answers where the handler ran, before and after suspending: `loop` (an event loop thread)
+    /// or `pool`.
+    private static let placement: HTTP2Server.Handler = { _, body, writer in
+        let before = Self.place
+        for try await _ in body {}
+        try await Task.sleep(for: .milliseconds(1))
+        writer.finish(head: (200, []), body: ByteBuffer(string: "\(before),\(Self.place)"))
+    }
+
+    private static var place: String { MultiThreadedEventLoopGroup.currentEventLoop == nil ? "pool" : "loop" }
+
+    private func ask(_ configuration: HTTP2Server.Configuration) async throws -> (h2: String, h1: String) {
+        try await withServer(configuration: configuration, handler: Self.placement) { server in
+            let client = try await H2TestClient.connect(port: server.port)
+            defer { Task { await client.close() } }
+            let h2 = try await client.get("/").body
+            let request = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            let raw = String(
+                decoding: try await rawExchange(port: server.port, send: Array(request.utf8)),
+                as: UTF8.self
+            )
+            let h1 = raw.components(separatedBy: "\r\n\r\n").dropFirst().joined()
+            return (h2, h1)
+        }
+    }
+
+    @Test("by default on the connection's event loop, also after an await, on HTTP/2 and HTTP/1.1")
+    func eventLoopByDefault() async throws {
+        let answers = try await ask(.defaults)
+        #expect(answers.h2 == "loop,loop")
+        #expect(answers.h1.contains("loop,loop"), "\(answers.h1)")
+    }
+
+    @Test("on the global concurrent executor when configured")
+    func globalExecutor() async throws {
+        let answers = try await ask(HTTP2Server.Configuration(handlerExecutor: .globalConcurrentExecutor))
+        #expect(answers.h2 == "pool,pool")
+        #expect(answers.h1.contains("pool,pool"), "\(answers.h1)")
+    }
+
+    @Test("on a task executor of the application's own")
+    func ownExecutor() async throws {
+        let executor = CountingExecutor()
+        let answers = try await ask(HTTP2Server.Configuration(handlerExecutor: .taskExecutor(executor)))
+        #expect(answers.h2 == "pool,pool")
+        #expect(executor.jobs.withLockedValue { $0 } >= 4)
+    }
+}
+
+/// Runs jobs on the global executor and counts them.
+private final class CountingExecutor: TaskExecutor {
+    let jobs = NIOLockedValueBox(0)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        self.jobs.withLockedValue { $0 += 1 }
+        let job = UnownedJob(job)
+        let executor = self.asUnownedTaskExecutor()
+        DispatchQueue.global().async { job.runSynchronously(on: executor) }
+    }
+}
