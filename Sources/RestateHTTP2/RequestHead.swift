@@ -117,8 +117,11 @@ public struct HeaderFields: Sendable, Hashable, RandomAccessCollection, Expressi
 }
 
 /// Header names are ASCII tokens; comparing bytes avoids lowercasing (and allocating) per lookup.
+/// Most lookups differ in length, and HTTP/2 names arrive lowercased, so those two checks come first.
 private func asciiCaseInsensitiveEquals(_ lhs: String, _ rhs: String) -> Bool {
-    lhs.utf8.elementsEqual(rhs.utf8) {
+    guard lhs.utf8.count == rhs.utf8.count else { return false }
+    if lhs == rhs { return true }
+    return lhs.utf8.elementsEqual(rhs.utf8) {
         ($0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0) == ($1 >= 65 && $1 <= 90 ? $1 | 0x20 : $1)
     }
 }

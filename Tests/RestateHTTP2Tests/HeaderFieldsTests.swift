@@ -15,5 +15,9 @@ import Testing
         #expect(headers["content-typ"] == nil)
         #expect(headers["content-type "] == nil)
         #expect(headers.values(for: "accept").isEmpty)
+        // Only ASCII letters fold; other bytes must match exactly.
+        let accented: HeaderFields = [("x-é", "a")]
+        #expect(accented["x-É"] == nil)
+        #expect(accented["X-é"] == "a")
     }
 }

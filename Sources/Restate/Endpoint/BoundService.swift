@@ -5,17 +5,52 @@ import RestateCore
 /// A service bound to an endpoint, with its type erased: name, kind, handlers, and how to get the
 /// instance a handler runs on.
 struct BoundService: Sendable {
-    struct Handler: Sendable {
-        var service: String
-        var name: String
-        var kind: HandlerKind?
-        var options: HandlerOptions
-        var input: PayloadDescriptor
-        var output: PayloadDescriptor
+    /// A class, so that finding the handler of a request costs one retain instead of one per field.
+    final class Handler: Sendable {
+        let service: String
+        let name: String
+        let kind: HandlerKind?
+        let options: HandlerOptions
+        let input: PayloadDescriptor
+        let output: PayloadDescriptor
         /// Runs the handler for `key` with the raw input.
-        var run: @Sendable (_ key: String, _ invocation: Invocation, _ input: Data) async throws -> Data
-        /// Set by the endpoint handler, once the metrics system is bootstrapped.
-        var metrics: HandlerMetrics?
+        let run: @Sendable (_ key: String, _ invocation: Invocation, _ input: Data) async throws -> Data
+        /// Given by the endpoint handler (``withMetrics(_:)``), once the metrics system is bootstrapped.
+        let metrics: HandlerMetrics?
+
+        init(
+            service: String,
+            name: String,
+            kind: HandlerKind?,
+            options: HandlerOptions,
+            input: PayloadDescriptor,
+            output: PayloadDescriptor,
+            run: @escaping @Sendable (_ key: String, _ invocation: Invocation, _ input: Data) async throws -> Data,
+            metrics: HandlerMetrics? = nil
+        ) {
+            self.service = service
+            self.name = name
+            self.kind = kind
+            self.options = options
+            self.input = input
+            self.output = output
+            self.run = run
+            self.metrics = metrics
+        }
+
+        /// The same handler, recording into `metrics`.
+        func withMetrics(_ metrics: HandlerMetrics) -> Handler {
+            Handler(
+                service: service,
+                name: name,
+                kind: kind,
+                options: options,
+                input: input,
+                output: output,
+                run: run,
+                metrics: metrics
+            )
+        }
     }
 
     var name: String

@@ -11,6 +11,8 @@ import Synchronization
 /// and tests call it with in-memory bodies and sinks.
 public final class EndpointHandler: Sendable {
     let services: [String: BoundService]
+    /// The handlers of each service, by name: what routing needs, without copying a service.
+    private let routes: [String: [String: BoundService.Handler]]
     let serviceOrder: [String]
     let configuration: Endpoint.Configuration
     let identity: RequestIdentityVerifier
@@ -21,11 +23,14 @@ public final class EndpointHandler: Sendable {
         var byName: [String: BoundService] = [:]
         for var service in services {
             for name in service.handlerOrder {
-                service.handlers[name]?.metrics = HandlerMetrics(service: service.name, handler: name)
+                service.handlers[name] = service.handlers[name]?.withMetrics(
+                    HandlerMetrics(service: service.name, handler: name)
+                )
             }
             byName[service.name] = service
         }
         self.services = byName
+        self.routes = byName.mapValues(\.handlers)
         self.serviceOrder = services.map(\.name)
         self.configuration = configuration
         self.identity = try RequestIdentityVerifier(keys: configuration.identityKeys)
@@ -87,11 +92,11 @@ public final class EndpointHandler: Sendable {
             await respond(response, status: 404, text: "Not found: \(route.path)")
             return
         }
-        guard let service = services[String(serviceName)] else {
+        guard let handlers = routes[String(serviceName)] else {
             await respond(response, status: 404, text: "No service named \(serviceName)")
             return
         }
-        guard let handler = service.handlers[String(handlerName)] else {
+        guard let handler = handlers[String(handlerName)] else {
             await respond(response, status: 404, text: "Service \(serviceName) has no handler named \(handlerName)")
             return
         }
