@@ -381,16 +381,23 @@ struct HTTP2ServerFlowControlTests {
             let stream = try await client.openStream()
             try await stream.executeThenClose { inbound, outbound in
                 try await outbound.write(.headers(.init(headers: H2TestClient.requestHeaders(path: "/upload"))))
-                for index in 0..<chunks {
-                    try await outbound.write(.data(.init(data: .byteBuffer(chunk), endStream: index == chunks - 1)))
-                }
-                // After the PING round trip the server has seen all the client could send, and any
-                // WINDOW_UPDATE it would send on receipt has arrived.
+                // The writes run on their own: once the window is used up the stream channel is not
+                // writable, and they wait for the server to read.
+                async let written: Void = {
+                    for index in 0..<chunks {
+                        try await outbound.write(.data(.init(data: .byteBuffer(chunk), endStream: index == chunks - 1)))
+                    }
+                }()
+                // Until the client has sent a window's worth (bounded: the time limit ends it).
+                while client.bytesSent.value < 64 * 1024 { try await client.ping() }
+                // After one more PING round trip the server has seen all the client could send, and
+                // any WINDOW_UPDATE it would send on receipt has arrived.
                 try await client.ping()
                 #expect(client.sniffer.streamWindowUpdates == 0)
                 #expect(client.bytesSent.value < 64 * 1024 + 4096, "sent \(client.bytesSent.value) bytes")
 
                 mayRead.fire()
+                try await written
                 var answer = ""
                 for try await frame in inbound {
                     if let data = frame.dataBuffer { answer += String(buffer: data) }
