@@ -75,11 +75,18 @@ public struct DeterministicRandom: RandomNumberGenerator, Sendable {
     /// The V5 seed, derived from the raw invocation id as the TypeScript SDK's core does (Rust's
     /// `DefaultHasher` on wasm32): SipHash-1-3 with zero keys over (u32 little-endian length ‖ id).
     public static func seed(fromInvocationID id: Data) -> UInt64 {
-        var message = [UInt8]()
-        message.reserveCapacity(4 + id.count)
-        withUnsafeBytes(of: UInt32(truncatingIfNeeded: id.count).littleEndian) { message.append(contentsOf: $0) }
-        message.append(contentsOf: id)
-        return SipHash.hash(message, key0: 0, key1: 0, compressionRounds: 1, finalizationRounds: 3)
+        // On the stack: this runs for every invocation whose Start carries no seed (V5).
+        withUnsafeTemporaryAllocation(byteCount: 4 + id.count, alignment: 8) { message in
+            message.storeBytes(of: UInt32(truncatingIfNeeded: id.count).littleEndian, as: UInt32.self)
+            _ = id.copyBytes(to: UnsafeMutableRawBufferPointer(rebasing: message[4...]))
+            return SipHash.hash(
+                UnsafeRawBufferPointer(message),
+                key0: 0,
+                key1: 0,
+                compressionRounds: 1,
+                finalizationRounds: 3
+            )
+        }
     }
 }
 
@@ -87,6 +94,24 @@ public struct DeterministicRandom: RandomNumberGenerator, Sendable {
 enum SipHash {
     static func hash(
         _ message: [UInt8],
+        key0: UInt64,
+        key1: UInt64,
+        compressionRounds: Int,
+        finalizationRounds: Int
+    ) -> UInt64 {
+        message.withUnsafeBytes {
+            hash(
+                $0,
+                key0: key0,
+                key1: key1,
+                compressionRounds: compressionRounds,
+                finalizationRounds: finalizationRounds
+            )
+        }
+    }
+
+    static func hash(
+        _ message: UnsafeRawBufferPointer,
         key0: UInt64,
         key1: UInt64,
         compressionRounds: Int,
@@ -123,9 +148,7 @@ enum SipHash {
         let length = message.count
         let fullBlocks = length / 8
         for block in 0..<fullBlocks {
-            var m: UInt64 = 0
-            for i in 0..<8 { m |= UInt64(message[block * 8 + i]) << (8 * UInt64(i)) }
-            compress(m)
+            compress(UInt64(littleEndian: message.loadUnaligned(fromByteOffset: block * 8, as: UInt64.self)))
         }
         var last = UInt64(truncatingIfNeeded: length) << 56
         for i in 0..<(length % 8) { last |= UInt64(message[fullBlocks * 8 + i]) << (8 * UInt64(i)) }

@@ -547,6 +547,10 @@ struct DeterministicRandomTests {
         let input = try machine.input()
         #expect(input.randomSeed == DeterministicRandom.seed(fromInvocationID: Data("123".utf8)))
         #expect(input.randomSeed != DeterministicRandom.seed(fromInvocationID: Data("124".utf8)))
+        // SipHash-1-3 over the little-endian 32-bit length and the id (values from an independent
+        // implementation), across the tail-only and full-block paths.
+        #expect(DeterministicRandom.seed(fromInvocationID: Data("123".utf8)) == 0x7419_003E_E12B_2732)
+        #expect(DeterministicRandom.seed(fromInvocationID: Data(0..<20)) == 0x4B01_9E59_B54C_25CC)
 
         var start = Proto.StartMessage()
         start.id = Data("123".utf8)
