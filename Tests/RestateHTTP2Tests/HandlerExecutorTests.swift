@@ -54,7 +54,8 @@ struct HandlerExecutorTests {
         let executor = CountingExecutor()
         let answers = try await ask(HTTP2Server.Configuration(handlerExecutor: .taskExecutor(executor)))
         #expect(answers.h2 == "pool,pool")
-        #expect(executor.jobs.withLockedValue { $0 } >= 4)
+        // At least the first job of each of the two handlers (how many more depends on timing).
+        #expect(executor.jobs.withLockedValue { $0 } >= 2)
     }
 }
 

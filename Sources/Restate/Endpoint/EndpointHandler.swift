@@ -309,36 +309,47 @@ public final class EndpointHandler: Sendable {
 /// allowed, as Restate's deployments behind gateways need it.
 struct Route {
     let path: Substring
-    private(set) var last: Substring?
-    private(set) var second: Substring?
-    private(set) var third: Substring?
+    let last: Substring?
+    let second: Substring?
+    let third: Substring?
 
     init(_ raw: String) {
-        let utf8 = raw.utf8
-        let end = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
-        path = raw[..<end]
-        var segmentEnd = end
-        var index = end
-        while index > utf8.startIndex, third == nil {
-            let previous = utf8.index(before: index)
-            if utf8[previous] == UInt8(ascii: "/") {
-                if index < segmentEnd { push(raw[index..<segmentEnd]) }
-                segmentEnd = previous
-            } else if previous == utf8.startIndex {
-                push(raw[previous..<segmentEnd])
+        // Offsets from one pass over the contiguous bytes (last segment first); native strings
+        // turn offsets into indices in constant time.
+        var copy = raw
+        var found: (count: Int, ranges: ((Int, Int), (Int, Int), (Int, Int))) = (0, ((0, 0), (0, 0), (0, 0)))
+        func record(_ range: (Int, Int)) {
+            switch found.count {
+            case 0: found.ranges.0 = range
+            case 1: found.ranges.1 = range
+            default: found.ranges.2 = range
             }
-            index = previous
+            found.count += 1
         }
-    }
-
-    private mutating func push(_ segment: Substring) {
-        if last == nil {
-            last = segment
-        } else if second == nil {
-            second = segment
-        } else {
-            third = segment
+        let end = copy.withUTF8 { bytes -> Int in
+            let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+            var segmentEnd = end
+            var index = end
+            while index > 0, found.count < 3 {
+                let previous = index - 1
+                if bytes[previous] == UInt8(ascii: "/") {
+                    if index < segmentEnd { record((index, segmentEnd)) }
+                    segmentEnd = previous
+                } else if previous == 0 {
+                    record((0, segmentEnd))
+                }
+                index = previous
+            }
+            return end
         }
+        let utf8 = raw.utf8
+        func slice(_ from: Int, _ to: Int) -> Substring {
+            raw[utf8.index(utf8.startIndex, offsetBy: from)..<utf8.index(utf8.startIndex, offsetBy: to)]
+        }
+        path = slice(0, end)
+        last = found.count > 0 ? slice(found.ranges.0.0, found.ranges.0.1) : nil
+        second = found.count > 1 ? slice(found.ranges.1.0, found.ranges.1.1) : nil
+        third = found.count > 2 ? slice(found.ranges.2.0, found.ranges.2.1) : nil
     }
 }
 
