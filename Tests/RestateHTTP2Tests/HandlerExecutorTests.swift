@@ -42,6 +42,19 @@ struct HandlerExecutorTests {
         #expect(answers.h1.contains("loop,loop"), "\(answers.h1)")
     }
 
+    @Test("a task the handler starts (as ctx.run does) runs on the global executor, not on the loop")
+    func unstructuredTasksLeaveTheLoop() async throws {
+        let answer = try await withServer(handler: { _, _, writer in
+            let inner = await Task { Self.place }.value
+            writer.finish(head: (200, []), body: ByteBuffer(string: "\(Self.place),\(inner)"))
+        }) { server in
+            let client = try await H2TestClient.connect(port: server.port)
+            defer { Task { await client.close() } }
+            return try await client.get("/").body
+        }
+        #expect(answer == "loop,pool")
+    }
+
     @Test("on the global concurrent executor when configured")
     func globalExecutor() async throws {
         let answers = try await ask(HTTP2Server.Configuration(handlerExecutor: .globalConcurrentExecutor))
