@@ -41,6 +41,7 @@ struct ProtocolVersionTests {
     func contentTypeRoundTrip() {
         for version in ProtocolVersion.allCases {
             #expect(ProtocolVersion(contentType: version.contentType) == version)
+            #expect(version.contentType == "application/vnd.restate.invocation.v\(version.rawValue)")
         }
         #expect(ProtocolVersion.v6.contentType == "application/vnd.restate.invocation.v6")
         #expect(ProtocolVersion.minimum == .v5)

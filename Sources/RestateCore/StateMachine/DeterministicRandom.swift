@@ -78,7 +78,12 @@ public struct DeterministicRandom: RandomNumberGenerator, Sendable {
         // On the stack: this runs for every invocation whose Start carries no seed (V5).
         withUnsafeTemporaryAllocation(byteCount: 4 + id.count, alignment: 8) { message in
             message.storeBytes(of: UInt32(truncatingIfNeeded: id.count).littleEndian, as: UInt32.self)
-            _ = id.copyBytes(to: UnsafeMutableRawBufferPointer(rebasing: message[4...]))
+            // Not `Data.copyBytes(to:)`: its generic `DataProtocol` path costs thousands of instructions.
+            id.withUnsafeBytes { source in
+                if let base = source.baseAddress {
+                    (message.baseAddress! + 4).copyMemory(from: base, byteCount: source.count)
+                }
+            }
             return SipHash.hash(
                 UnsafeRawBufferPointer(message),
                 key0: 0,

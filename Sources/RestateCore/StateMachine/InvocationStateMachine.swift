@@ -272,6 +272,12 @@ public struct InvocationStateMachine: Sendable {
     }
 
     static func encodeFrame<M: SwiftProtobuf.Message>(_ message: M, type: MessageType, flags: UInt16) -> ByteBuffer {
+        // End has no fields: its frame is a bare header (serializing it twice cost 2.4k instructions).
+        if M.self == Proto.EndMessage.self {
+            var buffer = ByteBufferAllocator().buffer(capacity: FrameHeader.size)
+            buffer.writeFrameHeader(FrameHeader(type: type, flags: flags, length: 0))
+            return buffer
+        }
         if let bytes: ProtobufBytes = try? message.serializedBytes(),
             bytes.buffer.readerIndex >= FrameHeader.size
         {
@@ -447,6 +453,18 @@ public struct InvocationStateMachine: Sendable {
     }
 
     func decode<M: SwiftProtobuf.Message>(_ frame: Frame, as: M.Type) throws(InvocationError) -> M {
+        // The two messages of every invocation first go through the hand-written readers; the type
+        // checks fold away where `M` is known.
+        if M.self == Proto.StartMessage.self,
+            let message = frame.payload.withUnsafeReadableBytes(HotMessageDecoding.startMessage)
+        {
+            return message as! M
+        }
+        if M.self == Proto.InputCommandMessage.self,
+            let message = frame.payload.withUnsafeReadableBytes(HotMessageDecoding.inputCommand)
+        {
+            return message as! M
+        }
         do {
             return try M(serializedBytes: ProtobufBytes(frame.payload), options: ProtocolMessage.decodingOptions)
         } catch {

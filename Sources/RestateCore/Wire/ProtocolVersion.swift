@@ -20,7 +20,14 @@ public enum ProtocolVersion: Int, Sendable, Hashable, CaseIterable, Comparable {
     private static let contentTypePrefix = "application/vnd.restate.invocation.v"
 
     /// The invocation content type of this version, e.g. `application/vnd.restate.invocation.v6`.
-    public var contentType: String { ProtocolVersion.contentTypePrefix + String(rawValue) }
+    public var contentType: String {
+        // Literals: every response head carries it, and concatenating cost ~700 instructions.
+        switch self {
+        case .v5: "application/vnd.restate.invocation.v5"
+        case .v6: "application/vnd.restate.invocation.v6"
+        case .v7: "application/vnd.restate.invocation.v7"
+        }
+    }
 
     /// Parses an invocation content type.
     ///
