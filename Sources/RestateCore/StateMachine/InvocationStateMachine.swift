@@ -278,6 +278,11 @@ public struct InvocationStateMachine: Sendable {
             buffer.writeFrameHeader(FrameHeader(type: type, flags: flags, length: 0))
             return buffer
         }
+        if M.self == Proto.OutputCommandMessage.self,
+            let frame = HotMessageEncoding.outputFrame(message as! Proto.OutputCommandMessage, type: type, flags: flags)
+        {
+            return frame
+        }
         if let bytes: ProtobufBytes = try? message.serializedBytes(),
             bytes.buffer.readerIndex >= FrameHeader.size
         {

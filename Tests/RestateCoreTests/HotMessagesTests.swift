@@ -7,8 +7,8 @@ import Testing
 
 /// The hand-written Start/Input readers against SwiftProtobuf: the same message for every
 /// well-formed input, and a fallback (`nil`) for everything else.
-@Suite("Hand-written Start and Input decoders")
-struct HotMessageDecodingTests {
+@Suite("Hand-written Start and Input readers, Output and End writers")
+struct HotMessagesTests {
     /// A small deterministic generator (SplitMix64), so that a failure names its seed.
     struct Generator {
         var state: UInt64
@@ -170,5 +170,50 @@ struct HotMessageDecodingTests {
         } catch {
             #expect(error.message.contains("cannot decode protocol message type"), "\(error)")
         }
+    }
+
+    @Test("Output frames are byte for byte what SwiftProtobuf writes, for values of every size and the other shapes")
+    func outputFrames() throws {
+        var random = Generator(state: 0x0_07)
+        var shapes: [Proto.OutputCommandMessage] = []
+        for size in [0, 1, 127, 128, 300, 16_383, 16_384, 70_000] {
+            var message = Proto.OutputCommandMessage()
+            message.result = .value(.with { $0.content = Data(repeating: 0x61, count: size) })
+            shapes.append(message)
+        }
+        for _ in 0..<200 {
+            var message = Proto.OutputCommandMessage()
+            switch random.below(4) {
+            case 0: message.result = .value(.with { $0.content = random.bytes(300) })
+            case 1:
+                message.result = .failure(
+                    .with {
+                        $0.code = UInt32(random.below(600))
+                        $0.message = random.string(20)
+                    }
+                )
+            case 2: break
+            default:
+                message.result = .value(.with { $0.content = random.bytes(20) })
+                message.name = random.string(8)
+            }
+            shapes.append(message)
+        }
+        for (index, message) in shapes.enumerated() {
+            let frame = InvocationStateMachine.encodeFrame(message, type: .outputCommand, flags: 0)
+            var expected = ByteBufferAllocator().buffer(capacity: 64)
+            let payload: [UInt8] = try message.serializedBytes()
+            expected.writeFrameHeader(FrameHeader(type: .outputCommand, flags: 0, length: UInt32(payload.count)))
+            expected.writeBytes(payload)
+            #expect(Array(frame.readableBytesView) == Array(expected.readableBytesView), "shape \(index)")
+        }
+    }
+
+    @Test("End is a bare header")
+    func endFrame() {
+        let frame = InvocationStateMachine.encodeFrame(Proto.EndMessage(), type: .end, flags: 0)
+        var expected = ByteBufferAllocator().buffer(capacity: 8)
+        expected.writeFrameHeader(FrameHeader(type: .end, flags: 0, length: 0))
+        #expect(frame == expected)
     }
 }
