@@ -264,6 +264,12 @@ public struct InvocationStateMachine: Sendable {
 
     mutating func send<M: SwiftProtobuf.Message>(_ message: M, type: MessageType, flags: UInt16 = 0) {
         guard !outputClosed else { return }
+        // End goes behind the frame before it (usually the Output, with room to spare), so that a
+        // one-shot invocation's output is one buffer, not two joined into a third.
+        if M.self == Proto.EndMessage.self, !outputFrames.isEmpty {
+            outputFrames[outputFrames.count - 1].writeFrameHeader(FrameHeader(type: type, flags: flags, length: 0))
+            return
+        }
         outputFrames.append(InvocationStateMachine.encodeFrame(message, type: type, flags: flags))
     }
 

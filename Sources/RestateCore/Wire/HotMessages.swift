@@ -205,7 +205,8 @@ enum HotMessageEncoding {
         // Proto3 leaves an empty `bytes` field out; the oneof's message is written even when empty.
         let inner = content.isEmpty ? 0 : 1 + varintSize(UInt64(content.count)) + content.count
         let payload = 1 + varintSize(UInt64(inner)) + inner
-        var buffer = ByteBufferAllocator().buffer(capacity: FrameHeader.size + payload)
+        // Room for the End header the machine appends next.
+        var buffer = ByteBufferAllocator().buffer(capacity: FrameHeader.size + payload + FrameHeader.size)
         buffer.writeFrameHeader(FrameHeader(type: type, flags: flags, length: UInt32(payload)))
         buffer.writeInteger(UInt8(14 << 3 | 2))
         writeVarint(UInt64(inner), to: &buffer)
