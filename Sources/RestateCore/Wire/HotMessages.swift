@@ -22,10 +22,8 @@ enum HotMessageDecoding {
 
     private static func decodeStart(_ bytes: UnsafeRawBufferPointer) throws(WireReader.Unexpected) -> Proto.StartMessage
     {
-        var reader = WireReader(bytes)
         var message = Proto.StartMessage()
-        while !reader.isAtEnd {
-            let (field, wireType) = try reader.tag()
+        try WireReader.forEachField(in: bytes) { reader, field, wireType throws(WireReader.Unexpected) in
             switch (field, wireType) {
             case (1, 2): message.id = try reader.data()
             case (2, 2): message.debugID = try reader.string()
@@ -40,8 +38,9 @@ enum HotMessageDecoding {
             case (11, 2): message.limitKey = try reader.string()
             case (12, 2): message.idempotencyKey = try reader.string()
             case (1...12, _): throw WireReader.Unexpected()
-            default: try reader.skip(wireType: wireType)
+            default: return false
             }
+            return true
         }
         return message
     }
@@ -49,16 +48,15 @@ enum HotMessageDecoding {
     private static func decodeStateEntry(
         _ bytes: UnsafeRawBufferPointer
     ) throws(WireReader.Unexpected) -> Proto.StartMessage.StateEntry {
-        var reader = WireReader(bytes)
         var entry = Proto.StartMessage.StateEntry()
-        while !reader.isAtEnd {
-            let (field, wireType) = try reader.tag()
+        try WireReader.forEachField(in: bytes) { reader, field, wireType throws(WireReader.Unexpected) in
             switch (field, wireType) {
             case (1, 2): entry.key = try reader.data()
             case (2, 2): entry.value = try reader.data()
             case (1...2, _): throw WireReader.Unexpected()
-            default: try reader.skip(wireType: wireType)
+            default: return false
             }
+            return true
         }
         return entry
     }
@@ -66,33 +64,31 @@ enum HotMessageDecoding {
     private static func decodeInput(
         _ bytes: UnsafeRawBufferPointer
     ) throws(WireReader.Unexpected) -> Proto.InputCommandMessage {
-        var reader = WireReader(bytes)
         var message = Proto.InputCommandMessage()
-        while !reader.isAtEnd {
-            let (field, wireType) = try reader.tag()
+        try WireReader.forEachField(in: bytes) { reader, field, wireType throws(WireReader.Unexpected) in
             switch (field, wireType) {
             case (1, 2): message.headers.append(try decodeHeader(try reader.lengthDelimited()))
             case (12, 2): message.name = try reader.string()
             // A singular message field seen twice merges into the first, as protobuf specifies.
             case (14, 2): try mergeValue(try reader.lengthDelimited(), into: &message.value)
             case (1, _), (12, _), (14, _): throw WireReader.Unexpected()
-            default: try reader.skip(wireType: wireType)
+            default: return false
             }
+            return true
         }
         return message
     }
 
     private static func decodeHeader(_ bytes: UnsafeRawBufferPointer) throws(WireReader.Unexpected) -> Proto.Header {
-        var reader = WireReader(bytes)
         var header = Proto.Header()
-        while !reader.isAtEnd {
-            let (field, wireType) = try reader.tag()
+        try WireReader.forEachField(in: bytes) { reader, field, wireType throws(WireReader.Unexpected) in
             switch (field, wireType) {
             case (1, 2): header.key = try reader.string()
             case (2, 2): header.value = try reader.string()
             case (1...2, _): throw WireReader.Unexpected()
-            default: try reader.skip(wireType: wireType)
+            default: return false
             }
+            return true
         }
         return header
     }
@@ -101,14 +97,13 @@ enum HotMessageDecoding {
         _ bytes: UnsafeRawBufferPointer,
         into value: inout Proto.Value
     ) throws(WireReader.Unexpected) {
-        var reader = WireReader(bytes)
-        while !reader.isAtEnd {
-            let (field, wireType) = try reader.tag()
+        try WireReader.forEachField(in: bytes) { reader, field, wireType throws(WireReader.Unexpected) in
             switch (field, wireType) {
             case (1, 2): value.content = try reader.data()
             case (1, _): throw WireReader.Unexpected()
-            default: try reader.skip(wireType: wireType)
+            default: return false
             }
+            return true
         }
     }
 }
@@ -126,6 +121,19 @@ struct WireReader {
     }
 
     var isAtEnd: Bool { offset >= bytes.count }
+
+    /// Reads the message in `bytes` field by field. `field` reads a field it knows and returns
+    /// `true`; for one it does not know it returns `false`, and the value is skipped.
+    static func forEachField(
+        in bytes: UnsafeRawBufferPointer,
+        _ field: (inout WireReader, _ number: Int, _ wireType: Int) throws(Unexpected) -> Bool
+    ) throws(Unexpected) {
+        var reader = WireReader(bytes)
+        while !reader.isAtEnd {
+            let (number, wireType) = try reader.tag()
+            if try !field(&reader, number, wireType) { try reader.skip(wireType: wireType) }
+        }
+    }
 
     mutating func varint() throws(Unexpected) -> UInt64 {
         var result: UInt64 = 0
