@@ -213,29 +213,41 @@ enum HotMessageEncoding {
         // Proto3 leaves an empty `bytes` field out; the oneof's message is written even when empty.
         let inner = content.isEmpty ? 0 : 1 + varintSize(UInt64(content.count)) + content.count
         let payload = 1 + varintSize(UInt64(inner)) + inner
-        // Room for the End header the machine appends next.
-        var buffer = ByteBufferAllocator().buffer(capacity: FrameHeader.size + payload + FrameHeader.size)
-        buffer.writeFrameHeader(FrameHeader(type: type, flags: flags, length: UInt32(payload)))
-        buffer.writeInteger(UInt8(14 << 3 | 2))
-        writeVarint(UInt64(inner), to: &buffer)
-        if !content.isEmpty {
-            buffer.writeInteger(UInt8(1 << 3 | 2))
-            writeVarint(UInt64(content.count), to: &buffer)
+        // Header, tags and lengths are assembled on the stack and written at once: ByteBuffer's
+        // per-integer writes cost more than the rest of this function.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { prefix in
+            var count = 0
+            func put(_ byte: UInt8) {
+                prefix[count] = byte
+                count += 1
+            }
+            func putVarint(_ value: UInt64) {
+                var value = value
+                while value >= 0x80 {
+                    put(UInt8(truncatingIfNeeded: value) | 0x80)
+                    value >>= 7
+                }
+                put(UInt8(value))
+            }
+            let header = FrameHeader(type: type, flags: flags, length: UInt32(payload)).rawValue
+            for shift in stride(from: 56, through: 0, by: -8) {
+                put(UInt8(truncatingIfNeeded: header >> UInt64(shift)))
+            }
+            put(14 << 3 | 2)
+            putVarint(UInt64(inner))
+            if !content.isEmpty {
+                put(1 << 3 | 2)
+                putVarint(UInt64(content.count))
+            }
+            // Room for the End header the machine appends next.
+            var buffer = ByteBufferAllocator().buffer(capacity: FrameHeader.size + payload + FrameHeader.size)
+            buffer.writeBytes(UnsafeBufferPointer(rebasing: prefix[..<count]))
             buffer.writeBytes(content)
+            return buffer
         }
-        return buffer
     }
 
     static func varintSize(_ value: UInt64) -> Int {
         value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
-    }
-
-    static func writeVarint(_ value: UInt64, to buffer: inout ByteBuffer) {
-        var value = value
-        while value >= 0x80 {
-            buffer.writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        buffer.writeInteger(UInt8(value))
     }
 }
