@@ -98,24 +98,6 @@ public struct DeterministicRandom: RandomNumberGenerator, Sendable {
 /// SipHash-c-d (Aumasson & Bernstein), parameterised by its round counts.
 enum SipHash {
     static func hash(
-        _ message: [UInt8],
-        key0: UInt64,
-        key1: UInt64,
-        compressionRounds: Int,
-        finalizationRounds: Int
-    ) -> UInt64 {
-        message.withUnsafeBytes {
-            hash(
-                $0,
-                key0: key0,
-                key1: key1,
-                compressionRounds: compressionRounds,
-                finalizationRounds: finalizationRounds
-            )
-        }
-    }
-
-    static func hash(
         _ message: UnsafeRawBufferPointer,
         key0: UInt64,
         key1: UInt64,

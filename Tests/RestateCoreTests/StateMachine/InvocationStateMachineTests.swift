@@ -530,11 +530,15 @@ struct DeterministicRandomTests {
         let key0: UInt64 = 0x0706_0504_0302_0100
         let key1: UInt64 = 0x0F0E_0D0C_0B0A_0908
         #expect(
-            SipHash.hash([], key0: key0, key1: key1, compressionRounds: 2, finalizationRounds: 4)
+            [UInt8]().withUnsafeBytes {
+                SipHash.hash($0, key0: key0, key1: key1, compressionRounds: 2, finalizationRounds: 4)
+            }
                 == 0x726F_DB47_DD0E_0E31
         )
         #expect(
-            SipHash.hash(Array(0..<15), key0: key0, key1: key1, compressionRounds: 2, finalizationRounds: 4)
+            [UInt8](0..<15).withUnsafeBytes {
+                SipHash.hash($0, key0: key0, key1: key1, compressionRounds: 2, finalizationRounds: 4)
+            }
                 == 0xA129_CA61_49BE_45E5
         )
     }
