@@ -126,14 +126,8 @@ public struct ResponseWriter: Sendable {
         }
     }
 
-    /// Runs `body` now when the caller is on the loop (a handler on ``EventLoopTaskExecutor``,
-    /// whose jobs never run inside a channel callback), else queues it there.
     private func onLoop(_ body: @escaping @Sendable () -> Void) {
-        if self.eventLoop.inEventLoop {
-            body()
-        } else {
-            self.eventLoop.execute(body)
-        }
+        self.eventLoop.runHereOrExecute(body)
     }
 
     private func onLoop(
@@ -176,11 +170,7 @@ extension StreamTransport {
         let bound = NIOLoopBound<any StreamTransport>(self, eventLoop: eventLoop)
         let storage = BodyStorage { bytes in
             // A body delivered to callbacks is consumed on the loop itself: no trip needed.
-            if eventLoop.inEventLoop {
-                bound.value.bodyConsumed(stream: streamID, bytes: bytes)
-            } else {
-                eventLoop.execute { bound.value.bodyConsumed(stream: streamID, bytes: bytes) }
-            }
+            eventLoop.runHereOrExecute { bound.value.bodyConsumed(stream: streamID, bytes: bytes) }
         }
         let body = RequestBody(storage: storage)
         let writer = ResponseWriter(eventLoop: eventLoop, transport: bound, streamID: streamID)
@@ -203,6 +193,19 @@ extension HandlerExecutor {
         case .eventLoop: EventLoopTaskExecutor(eventLoop: eventLoop)
         case .globalConcurrentExecutor: nil
         case .taskExecutor(let executor): executor
+        }
+    }
+}
+
+extension EventLoop {
+    /// Runs `body` now when the caller is already on this loop (a handler on
+    /// ``EventLoopTaskExecutor``, a body consumed in a loop callback), else queues it there:
+    /// the trip through the loop's queue is only needed from other threads.
+    func runHereOrExecute(_ body: @escaping @Sendable () -> Void) {
+        if self.inEventLoop {
+            body()
+        } else {
+            self.execute(body)
         }
     }
 }
