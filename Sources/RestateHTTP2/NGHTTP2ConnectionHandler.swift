@@ -25,6 +25,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     /// DATA payloads up to this size are copied into the coalesced output buffer; larger ones are
     /// written as separate buffers without a copy.
     private static let copyThreshold = 2048
+    private static let emptyBodyHeaders: HeaderFields = [("content-length", "0")]
 
     private let configuration: HTTP2Server.Configuration
     private let tracker: ServerTracker
@@ -35,6 +36,12 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     private var session: OpaquePointer?
     private var context: ChannelHandlerContext?
     private var streams: [Int32: H2Stream] = [:]
+    /// The stream of the last lookup: nghttp2 reports a request as a run of callbacks for one
+    /// stream (begin headers, each field, the frame, its data), and the dictionary's hashing cost
+    /// more than the rest of those callbacks together.
+    private var lastStream: H2Stream?
+    /// Scratch bytes for the names and values of each response head, reused (nghttp2 copies them).
+    private var headScratch = ByteBuffer()
     private var output: ByteBuffer
     private var needsFlush = false
     private var flushScheduled = false
@@ -59,6 +66,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         self.context = context
         self.taskExecutor = self.configuration.handlerExecutor.taskExecutor(for: context.eventLoop)
         self.output = context.channel.allocator.buffer(capacity: 4096)
+        self.headScratch = context.channel.allocator.buffer(capacity: 512)
         guard self.createSession() else {
             context.close(promise: nil)
             return
@@ -269,6 +277,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     private func failAllStreams(_ error: HTTPStreamError) {
         let streams = self.streams
         self.streams.removeAll()
+        self.lastStream = nil
         for stream in streams.values {
             let task = stream.handlerDone ? nil : stream.task
             if let storage = stream.storage {
@@ -288,7 +297,17 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
             frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
         else { return }
         let id = frame.pointee.hd.stream_id
-        self.streams[id] = H2Stream(id: id)
+        let stream = H2Stream(id: id)
+        self.streams[id] = stream
+        self.lastStream = stream
+    }
+
+    /// The open stream with this id, if any.
+    private func stream(_ id: Int32) -> H2Stream? {
+        if let last = self.lastStream, last.id == id { return last }
+        let stream = self.streams[id]
+        if stream != nil { self.lastStream = stream }
+        return stream
     }
 
     fileprivate func header(
@@ -296,7 +315,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         name: UnsafeRawBufferPointer,
         value: UnsafeRawBufferPointer
     ) {
-        guard let stream = self.streams[frame.pointee.hd.stream_id] else { return }
+        guard let stream = self.stream(frame.pointee.hd.stream_id) else { return }
         stream.headerBytes += name.count + value.count + 32
         guard frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else { return }  // trailers: ignored
         if stream.headerBytes > self.configuration.maxHeaderListSize {
@@ -323,7 +342,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         let id = frame.pointee.hd.stream_id
         let endStream = frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue),
-            let stream = self.streams[id]
+            let stream = self.stream(id)
         else { return }
         if type == UInt8(NGHTTP2_HEADERS.rawValue) && frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST {
             self.dispatch(stream)
@@ -375,7 +394,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         guard let session = self.session, stream.response == .none else { return }
         stream.handlerDone = stream.task == nil
         stream.response = .finishing
-        _ = withNameValues(status: status, headers: [("content-length", "0")]) { nva, count in
+        _ = withNameValues(status: status, headers: Self.emptyBodyHeaders, scratch: &self.headScratch) { nva, count in
             nghttp2_submit_response(session, stream.id, nva, count, nil)
         }
         self.scheduleFlush()
@@ -383,7 +402,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
 
     fileprivate func dataChunkReceived(streamID: Int32, data: UnsafePointer<UInt8>, length: Int) {
         guard let session = self.session else { return }
-        guard let stream = self.streams[streamID], let storage = stream.storage, !stream.handlerDone else {
+        guard let stream = self.stream(streamID), let storage = stream.storage, !stream.handlerDone else {
             // Nobody will read it: give the window back now.
             nghttp2_session_consume(session, streamID, length)
             return
@@ -422,6 +441,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
 
     fileprivate func streamClosed(streamID: Int32, errorCode: UInt32) {
         guard let stream = self.streams.removeValue(forKey: streamID) else { return }
+        if self.lastStream === stream { self.lastStream = nil }
         let error: HTTPStreamError =
             errorCode == NGHTTP2_NO_ERROR.rawValue ? .streamClosed : .streamReset(errorCode: errorCode)
         let completed = errorCode == NGHTTP2_NO_ERROR.rawValue && stream.requestEnded && stream.endSent
@@ -445,7 +465,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         let type = frame.pointee.hd.type
         guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue),
             frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0,
-            let stream = self.streams[frame.pointee.hd.stream_id]
+            let stream = self.stream(frame.pointee.hd.stream_id)
         else { return }
         stream.endSent = true
         if stream.handlerDone && !stream.requestEnded {
@@ -461,7 +481,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     }
 
     fileprivate func readData(streamID: Int32, maxLength: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
-        guard let stream = self.streams[streamID] else {
+        guard let stream = self.stream(streamID) else {
             return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue)
         }
         if stream.pendingBytes == 0 {
@@ -483,7 +503,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     private func markEndOfData(_ stream: H2Stream, flags: UnsafeMutablePointer<UInt32>) {
         flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
         guard let trailers = stream.trailers, !trailers.isEmpty, let session = self.session else { return }
-        let rv = withNameValues(status: nil, headers: trailers) { nva, count in
+        let rv = withNameValues(status: nil, headers: trailers, scratch: &self.headScratch) { nva, count in
             nghttp2_submit_trailer(session, stream.id, nva, count)
         }
         if rv == 0 {
@@ -496,7 +516,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         frameHeader: UnsafePointer<UInt8>,
         length: Int
     ) -> Int32 {
-        guard let stream = self.streams[frame.pointee.hd.stream_id], let context = self.context,
+        guard let stream = self.stream(frame.pointee.hd.stream_id), let context = self.context,
             stream.pendingBytes >= length
         else {
             return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
@@ -525,14 +545,14 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     // MARK: - StreamTransport (calls from handler tasks, hopped onto the event loop)
 
     func writeHead(stream id: Int64, status: Int, headers: HeaderFields) throws {
-        guard let session = self.session, let stream = self.streams[Int32(truncatingIfNeeded: id)],
+        guard let session = self.session, let stream = self.stream(Int32(truncatingIfNeeded: id)),
             !stream.handlerDone
         else {
             throw HTTPStreamError.streamClosed
         }
         guard stream.response == .none else { throw HTTPStreamError.headAlreadyWritten }
         var provider = nghttp2_data_provider(source: nghttp2_data_source(), read_callback: dataSourceReadCallback)
-        let rv = withNameValues(status: status, headers: headers) { nva, count in
+        let rv = withNameValues(status: status, headers: headers, scratch: &self.headScratch) { nva, count in
             nghttp2_submit_response(session, stream.id, nva, count, &provider)
         }
         guard rv == 0 else { throw HTTPStreamError.streamClosed }
@@ -541,7 +561,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     }
 
     func writeBody(stream id: Int64, _ buffer: ByteBuffer, continuation: CheckedContinuation<Void, any Error>?) {
-        guard let session = self.session, let stream = self.streams[Int32(truncatingIfNeeded: id)],
+        guard let session = self.session, let stream = self.stream(Int32(truncatingIfNeeded: id)),
             !stream.handlerDone
         else {
             continuation?.resume(throwing: HTTPStreamError.streamClosed)
@@ -572,7 +592,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     }
 
     func finish(stream id: Int64, trailers: HeaderFields?) throws {
-        guard let session = self.session, let stream = self.streams[Int32(truncatingIfNeeded: id)],
+        guard let session = self.session, let stream = self.stream(Int32(truncatingIfNeeded: id)),
             !stream.handlerDone
         else {
             throw HTTPStreamError.streamClosed
@@ -588,7 +608,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     }
 
     func handlerFinished(stream id: Int64, error: (any Error)?) {
-        guard let session = self.session, let stream = self.streams[Int32(truncatingIfNeeded: id)],
+        guard let session = self.session, let stream = self.stream(Int32(truncatingIfNeeded: id)),
             !stream.handlerDone
         else { return }
         stream.handlerDone = true
@@ -627,7 +647,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     }
 
     func cancelHandler(stream id: Int64) {
-        guard let stream = self.streams[Int32(truncatingIfNeeded: id)], !stream.handlerDone else { return }
+        guard let stream = self.stream(Int32(truncatingIfNeeded: id)), !stream.handlerDone else { return }
         stream.task?.cancel()
     }
 
@@ -656,7 +676,7 @@ private final class H2Stream {
     var path: String?
     var scheme: String?
     var authority: String?
-    var headers = HeaderFields()
+    var headers = HeaderFields(reservingCapacity: 8)
     var headerBytes = 0
     var headersTooLarge = false
 
@@ -669,7 +689,7 @@ private final class H2Stream {
     var response = Response.none
     var endSent = false
     var trailers: HeaderFields?
-    var pending = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+    var pending = ChunkQueue()
     var pendingBytes = 0
     var deferred = false
     var writeWaiters: [CheckedContinuation<Void, any Error>] = []
@@ -701,9 +721,11 @@ private final class H2Stream {
         for waiter in waiters { waiter.resume() }
     }
 
-    func failWriters(_ error: any Error) {
-        self.pending.removeAll()
-        self.pendingBytes = 0
+    func failWriters(_ error: HTTPStreamError) {
+        if self.pendingBytes > 0 {
+            self.pending.removeAll()
+            self.pendingBytes = 0
+        }
         guard !self.writeWaiters.isEmpty else { return }
         let waiters = self.writeWaiters
         self.writeWaiters = []
@@ -713,16 +735,17 @@ private final class H2Stream {
 
 /// Calls `body` with `headers` (and `:status` first, if given) as an `nghttp2_nv` array.
 ///
-/// nghttp2 copies the fields during `nghttp2_submit_*`, so one scratch array for all names and
-/// values is enough. Names are lowercased; connection-specific fields, which HTTP/2 forbids
-/// (RFC 9113 §8.2.2), are dropped.
+/// nghttp2 copies the fields during `nghttp2_submit_*`, so one scratch buffer for all names and
+/// values, reused across responses, is enough. Names are lowercased; connection-specific fields,
+/// which HTTP/2 forbids (RFC 9113 §8.2.2), are dropped.
 private func withNameValues<Result>(
     status: Int?,
     headers: HeaderFields,
+    scratch bytes: inout ByteBuffer,
     _ body: (UnsafePointer<nghttp2_nv>?, Int) -> Result
 ) -> Result {
-    // On every response: one buffer for all names and values, the rest on the stack.
-    var bytes = ByteBufferAllocator().buffer(capacity: 16 + headers.count * 48)
+    // The names and values in the reused buffer, the rest on the stack.
+    bytes.clear()
     return withUnsafeTemporaryAllocation(of: (Int, Int, Int, Int).self, capacity: headers.count + 1) { ranges in
         var count = 0
         if let status {

@@ -1,5 +1,5 @@
-import NIOConcurrencyHelpers
 public import NIOCore
+import Synchronization
 
 /// The body of a request, as an asynchronous sequence of chunks that ends with the request.
 ///
@@ -103,7 +103,7 @@ final class BodyStorage: Sendable {
     }
 
     private struct State {
-        var chunks = CircularBuffer<ByteBuffer>(initialCapacity: 4)
+        var chunks = ChunkQueue()
         var end: End?
         var waiter: CheckedContinuation<ByteBuffer?, any Error>?
         var consumer: Consumer?
@@ -115,12 +115,30 @@ final class BodyStorage: Sendable {
         var discarding = false
     }
 
-    private let state = NIOLockedValueBox(State())
-    /// Called (from any thread) with the size of each chunk the consumer took.
-    private let onConsume: @Sendable (Int) -> Void
+    /// Inline in the object, unlike `NIOLockedValueBox`, which allocates a box per stream.
+    private let state = Mutex(State())
+    /// Told the size of each chunk the consumer took, to reopen flow control. Stored rather than
+    /// captured in a closure, which would be another allocation per stream.
+    private let eventLoop: any EventLoop
+    private let transport: NIOLoopBound<any StreamTransport>
+    private let streamID: Int64
 
-    init(onConsume: @escaping @Sendable (Int) -> Void) {
-        self.onConsume = onConsume
+    init(eventLoop: any EventLoop, transport: NIOLoopBound<any StreamTransport>, streamID: Int64) {
+        self.eventLoop = eventLoop
+        self.transport = transport
+        self.streamID = streamID
+    }
+
+    /// Called from any thread with the size of a chunk the consumer took.
+    private func onConsume(_ bytes: Int) {
+        // A body delivered to callbacks is consumed on the loop itself: no trip needed.
+        if self.eventLoop.inEventLoop {
+            self.transport.value.bodyConsumed(stream: self.streamID, bytes: bytes)
+        } else {
+            let transport = self.transport
+            let id = self.streamID
+            self.eventLoop.execute { transport.value.bodyConsumed(stream: id, bytes: bytes) }
+        }
     }
 
     /// Producer: a chunk arrived. Returns `false` if it was dropped (discarding), in which case the
@@ -132,7 +150,7 @@ final class BodyStorage: Sendable {
             case handOver(CheckedContinuation<ByteBuffer?, any Error>)
             case deliver(Consumer)
         }
-        let outcome: Outcome = self.state.withLockedValue { state in
+        let outcome: Outcome = self.state.withLock { state in
             if state.discarding || state.end != nil { return .dropped }
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -164,7 +182,7 @@ final class BodyStorage: Sendable {
 
     /// Consumer side: from now on chunks go to `consumer` as they arrive.
     func deliver(to consumer: Consumer) {
-        let drain = self.state.withLockedValue { state in
+        let drain = self.state.withLock { state in
             precondition(state.consumer == nil && state.waiter == nil, "a request body is read once")
             guard !state.discarding else { return false }
             state.consumer = consumer
@@ -183,7 +201,7 @@ final class BodyStorage: Sendable {
             case done
         }
         while true {
-            let step: Step = self.state.withLockedValue { state in
+            let step: Step = self.state.withLock { state in
                 guard let consumer = state.consumer else {
                     state.delivering = false
                     return .done
@@ -229,7 +247,7 @@ final class BodyStorage: Sendable {
     }
 
     private func end(_ end: End, cancelling task: Task<Void, Never>? = nil) {
-        let (waiter, drain): (CheckedContinuation<ByteBuffer?, any Error>?, Bool) = self.state.withLockedValue {
+        let (waiter, drain): (CheckedContinuation<ByteBuffer?, any Error>?, Bool) = self.state.withLock {
             state in
             guard state.end == nil else { return (nil, false) }
             state.end = end
@@ -250,7 +268,7 @@ final class BodyStorage: Sendable {
     /// Transport: the handler is gone. Returns the bytes buffered but never consumed, which the
     /// caller must give back to flow control.
     func discard() -> Int {
-        self.state.withLockedValue { state in
+        self.state.withLock { state in
             state.discarding = true
             var bytes = 0
             while let chunk = state.chunks.popFirst() { bytes += chunk.readableBytes }
@@ -265,7 +283,7 @@ final class BodyStorage: Sendable {
             case error(any Error)
             case wait
         }
-        let immediate: Immediate = self.state.withLockedValue { state in
+        let immediate: Immediate = self.state.withLock { state in
             if let chunk = state.chunks.popFirst() { return .chunk(chunk) }
             switch state.end {
             case .finished: return .end
@@ -292,7 +310,7 @@ final class BodyStorage: Sendable {
                     case end
                     case error(any Error)
                 }
-                let action: Action = self.state.withLockedValue { state in
+                let action: Action = self.state.withLock { state in
                     if let chunk = state.chunks.popFirst() { return .chunk(chunk) }
                     switch state.end {
                     case .finished: return .end
@@ -313,7 +331,7 @@ final class BodyStorage: Sendable {
                 }
             }
         } onCancel: {
-            let waiter = self.state.withLockedValue { state in
+            let waiter = self.state.withLock { state in
                 defer { state.waiter = nil }
                 return state.waiter
             }

@@ -82,6 +82,12 @@ public struct HeaderFields: Sendable, Hashable, RandomAccessCollection, Expressi
         self.fields = pairs.map { Field(name: $0.0, value: $0.1) }
     }
 
+    /// Creates an empty list with room for `capacity` fields.
+    init(reservingCapacity capacity: Int) {
+        self.fields = []
+        self.fields.reserveCapacity(capacity)
+    }
+
     /// Creates a list from `(name, value)` pairs.
     public init(arrayLiteral elements: (String, String)...) {
         self.init(elements)

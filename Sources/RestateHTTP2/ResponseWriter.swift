@@ -43,11 +43,9 @@ public struct ResponseWriter: Sendable {
     ///
     /// - Throws: ``HTTPStreamError`` if the stream was reset or closed, or no head was written.
     public func write(_ buffer: ByteBuffer) async throws {
-        let transport = self.transport
-        let id = self.streamID
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.onLoop {
-                transport.value.writeBody(stream: id, buffer, continuation: continuation)
+            self.onLoop((buffer, continuation)) { transport, id, argument in
+                transport.writeBody(stream: id, argument.0, continuation: argument.1)
             }
         }
     }
@@ -88,10 +86,8 @@ public struct ResponseWriter: Sendable {
         finish: Bool,
         continuation: CheckedContinuation<Void, any Error>?
     ) {
-        let transport = self.transport
-        let id = self.streamID
-        self.onLoop {
-            let transport = transport.value
+        self.onLoop((head, body, finish, continuation)) { transport, id, argument in
+            let (head, body, finish, continuation) = argument
             if let head {
                 do {
                     try transport.writeHead(stream: id, status: head.status, headers: head.headers)
@@ -110,24 +106,29 @@ public struct ResponseWriter: Sendable {
     /// that another request supersedes. Returns at once; the task is cancelled on the connection's
     /// event loop, and not at all if the handler has already returned.
     public func cancelHandler() {
-        let transport = self.transport
-        let id = self.streamID
-        self.onLoop {
-            transport.value.cancelHandler(stream: id)
-        }
+        self.onLoop(()) { transport, id, _ in transport.cancelHandler(stream: id) }
     }
 
     /// Called by the server's task wrapper when the user's handler returned or threw.
     func handlerReturned(error: (any Error)?) {
-        let transport = self.transport
-        let id = self.streamID
-        self.onLoop {
-            transport.value.handlerFinished(stream: id, error: error)
-        }
+        self.onLoop(error) { transport, id, error in transport.handlerFinished(stream: id, error: error) }
     }
 
-    private func onLoop(_ body: @escaping @Sendable () -> Void) {
-        self.eventLoop.runHereOrExecute(body)
+    /// Runs `body` with the transport on the connection's event loop: at once when the caller is
+    /// already there (a handler on ``EventLoopTaskExecutor``), else queued. `body` gets its inputs
+    /// as `argument` instead of capturing them, so that the call made on the loop, the common one,
+    /// allocates no closure context.
+    private func onLoop<Argument: Sendable>(
+        _ argument: Argument,
+        _ body: @escaping @Sendable (any StreamTransport, Int64, Argument) -> Void
+    ) {
+        if self.eventLoop.inEventLoop {
+            body(self.transport.value, self.streamID, argument)
+        } else {
+            let transport = self.transport
+            let id = self.streamID
+            self.eventLoop.execute { body(transport.value, id, argument) }
+        }
     }
 
     private func onLoop(
@@ -168,19 +169,19 @@ extension StreamTransport {
         handler: @escaping HTTP2Server.Handler
     ) -> (BodyStorage, Task<Void, Never>) {
         let bound = NIOLoopBound<any StreamTransport>(self, eventLoop: eventLoop)
-        let storage = BodyStorage { bytes in
-            // A body delivered to callbacks is consumed on the loop itself: no trip needed.
-            eventLoop.runHereOrExecute { bound.value.bodyConsumed(stream: streamID, bytes: bytes) }
-        }
+        let storage = BodyStorage(eventLoop: eventLoop, transport: bound, streamID: streamID)
         let body = RequestBody(storage: storage)
         let writer = ResponseWriter(eventLoop: eventLoop, transport: bound, streamID: streamID)
-        let task = tracker.spawn(on: executor) {
+        tracker.taskStarted()
+        // A `nil` preference is the global concurrent executor.
+        let task = Task(executorPreference: executor) {
             do {
                 try await handler(head, body, writer)
                 writer.handlerReturned(error: nil)
             } catch {
                 writer.handlerReturned(error: error)
             }
+            tracker.taskEnded()
         }
         return (storage, task)
     }
@@ -193,19 +194,6 @@ extension HandlerExecutor {
         case .eventLoop: EventLoopTaskExecutor(eventLoop: eventLoop)
         case .globalConcurrentExecutor: nil
         case .taskExecutor(let executor): executor
-        }
-    }
-}
-
-extension EventLoop {
-    /// Runs `body` now when the caller is already on this loop (a handler on
-    /// ``EventLoopTaskExecutor``, a body consumed in a loop callback), else queues it there:
-    /// the trip through the loop's queue is only needed from other threads.
-    func runHereOrExecute(_ body: @escaping @Sendable () -> Void) {
-        if self.inEventLoop {
-            body()
-        } else {
-            self.execute(body)
         }
     }
 }

@@ -1,25 +1,22 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import Synchronization
 
 /// Server-wide bookkeeping shared by all event loops: open connections (for the connection limit
 /// and for shutdown) and running handler tasks (so that shutdown can wait for them).
 final class ServerTracker: Sendable {
     private struct State {
         var connections: [ObjectIdentifier: any Channel] = [:]
-        var tasks = 0
         var shuttingDown = false
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
-
-        var isIdle: Bool { self.connections.isEmpty && self.tasks == 0 }
-
-        mutating func takeWaitersIfIdle() -> [CheckedContinuation<Void, Never>] {
-            guard self.isIdle, !self.idleWaiters.isEmpty else { return [] }
-            defer { self.idleWaiters = [] }
-            return self.idleWaiters
-        }
     }
 
     private let state = NIOLockedValueBox(State())
+    /// Running handler tasks. An atomic rather than a field of `state`: it changes twice per
+    /// request, and only its fall to zero needs the lock (to wake `waitUntilIdle`). A waiter reads
+    /// it under the lock, so a task that ends after that read finds the waiter when it takes the
+    /// lock in turn.
+    private let tasks = Atomic<Int>(0)
     private let maxConnections: Int
 
     init(maxConnections: Int) {
@@ -37,29 +34,33 @@ final class ServerTracker: Sendable {
         channel.closeFuture.whenComplete { _ in
             let waiters = self.state.withLockedValue { state in
                 state.connections[ObjectIdentifier(channel)] = nil
-                return state.takeWaitersIfIdle()
+                return self.takeWaitersIfIdle(&state)
             }
             for waiter in waiters { waiter.resume() }
         }
         return true
     }
 
+    private func takeWaitersIfIdle(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        guard state.connections.isEmpty, self.tasks.load(ordering: .sequentiallyConsistent) == 0,
+            !state.idleWaiters.isEmpty
+        else { return [] }
+        defer { state.idleWaiters = [] }
+        return state.idleWaiters
+    }
+
     var connectionCount: Int { self.state.withLockedValue { $0.connections.count } }
 
-    func spawn(
-        on executor: (any TaskExecutor)?,
-        _ operation: @escaping @Sendable () async -> Void
-    ) -> Task<Void, Never> {
-        self.state.withLockedValue { $0.tasks += 1 }
-        // A `nil` preference is the global concurrent executor.
-        return Task(executorPreference: executor) {
-            await operation()
-            let waiters = self.state.withLockedValue { state in
-                state.tasks -= 1
-                return state.takeWaitersIfIdle()
-            }
-            for waiter in waiters { waiter.resume() }
-        }
+    /// A handler task is about to start.
+    func taskStarted() {
+        self.tasks.add(1, ordering: .sequentiallyConsistent)
+    }
+
+    /// A handler task has ended.
+    func taskEnded() {
+        guard self.tasks.subtract(1, ordering: .sequentiallyConsistent).newValue == 0 else { return }
+        let waiters = self.state.withLockedValue { self.takeWaitersIfIdle(&$0) }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Refuses new connections from now on and returns the open ones.
@@ -76,7 +77,9 @@ final class ServerTracker: Sendable {
     func waitUntilIdle() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let idle = self.state.withLockedValue { state in
-                if state.isIdle { return true }
+                if state.connections.isEmpty && self.tasks.load(ordering: .sequentiallyConsistent) == 0 {
+                    return true
+                }
                 state.idleWaiters.append(continuation)
                 return false
             }

@@ -41,6 +41,7 @@ let package = Package(
                 "BenchSupport",
                 .product(name: "Restate", package: "swift-restate"),
                 .product(name: "RestateCore", package: "swift-restate"),
+                .product(name: "RestateHTTP2", package: "swift-restate"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

@@ -3,10 +3,12 @@ import Foundation
 import NIOCore
 import Restate
 import RestateCore
+import RestateHTTP2
 
 // The e2e endpoint and the callgrind driver of the benchmarks:
 //
 //   RestateBenchTool serve [PORT] [MAX_SECONDS]   serve Greeter + Counter on 127.0.0.1, print the port
+//   RestateBenchTool serve-echo [PORT] [MAX_SECONDS]  the HTTP/2 server alone, echoing each body
 //   RestateBenchTool body greet|counter|run|replayN FILE   write a pre-encoded V5 request body
 //   RestateBenchTool invoke SCENARIO N            run a scenario N times in process (for callgrind)
 //   RestateBenchTool instances N                  memory of N idle workflow instances (suspended runs)
@@ -22,6 +24,12 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+/// Queues the whole echo response without waiting for the loop. A synchronous function so that the
+/// transport's own `finish(head:body:)` is called, not `ResponseSink`'s awaiting default.
+func answer(_ writer: ResponseWriter, _ bytes: ByteBuffer) {
+    writer.finish(head: (status: 200, headers: [("content-type", "application/octet-stream")]), body: bytes)
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "serve":
@@ -29,6 +37,19 @@ case "serve":
     // Bounded: the server exits by itself after MAX_SECONDS even if the script that started it died.
     let maxSeconds = arguments.dropFirst(2).first.flatMap(Int.init) ?? 1800
     let server = try await Endpoint.benchmarkEndpoint().start(host: "127.0.0.1", port: port)
+    FileHandle.standardOutput.write(Data("listening on \(server.port)\n".utf8))
+    try await Task.sleep(for: .seconds(maxSeconds))
+    await server.shutdown(gracePeriod: .seconds(1))
+
+case "serve-echo":
+    // The HTTP/2 server alone, without Restate: answers every request with its own body, for
+    // comparing the transport with nghttpd.
+    let port = arguments.dropFirst().first.flatMap(Int.init) ?? 9081
+    let maxSeconds = arguments.dropFirst(2).first.flatMap(Int.init) ?? 1800
+    let server = try await HTTP2Server.bind(host: "127.0.0.1", port: port) { head, body, writer in
+        let bytes = try await body.collect(upTo: 1 << 20)
+        answer(writer, bytes)
+    }
     FileHandle.standardOutput.write(Data("listening on \(server.port)\n".utf8))
     try await Task.sleep(for: .seconds(maxSeconds))
     await server.shutdown(gracePeriod: .seconds(1))
