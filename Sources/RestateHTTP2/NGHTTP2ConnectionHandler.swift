@@ -40,6 +40,8 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     /// stream (begin headers, each field, the frame, its data), and the dictionary's hashing cost
     /// more than the rest of those callbacks together.
     @exclusivity(unchecked) private var lastStream: H2Stream?
+    /// The strings of header fields this peer sent before (HPACK-indexed).
+    @exclusivity(unchecked) private var headerStrings = HeaderStringCache()
     /// Scratch bytes for the names and values of each response head, reused (nghttp2 copies them).
     @exclusivity(unchecked) private var headScratch = ByteBuffer()
     @exclusivity(unchecked) private var output: ByteBuffer
@@ -76,6 +78,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.failAllStreams(HTTPStreamError.connectionClosed)
+        self.headerStrings.removeAll()
         if let session = self.session {
             nghttp2_session_del(session)
         }
@@ -154,7 +157,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         guard nghttp2_session_callbacks_new(&callbacks) == 0, let callbacks else { return false }
         defer { nghttp2_session_callbacks_del(callbacks) }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, onBeginHeadersCallback)
-        nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeaderCallback)
+        nghttp2_session_callbacks_set_on_header_callback2(callbacks, onHeaderCallback)
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrameRecvCallback)
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onDataChunkRecvCallback)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamCloseCallback)
@@ -310,21 +313,17 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         return stream
     }
 
-    fileprivate func header(
-        _ frame: UnsafePointer<nghttp2_frame>,
-        name: UnsafeRawBufferPointer,
-        value: UnsafeRawBufferPointer
-    ) {
+    fileprivate func header(_ frame: UnsafePointer<nghttp2_frame>, name: OpaquePointer, value: OpaquePointer) {
         guard let stream = self.stream(frame.pointee.hd.stream_id) else { return }
-        stream.headerBytes += name.count + value.count + 32
+        stream.headerBytes += nghttp2_rcbuf_get_buf(name).len + nghttp2_rcbuf_get_buf(value).len + 32
         guard frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else { return }  // trailers: ignored
         if stream.headerBytes > self.configuration.maxHeaderListSize {
             stream.headersTooLarge = true
             return
         }
-        let valueString = String(decoding: value, as: UTF8.self)
-        if name.first == UInt8(ascii: ":") {
-            switch String(decoding: name, as: UTF8.self) {
+        let (nameString, valueString) = self.headerStrings.strings(name: name, value: value)
+        if nameString.utf8.first == UInt8(ascii: ":") {
+            switch nameString {
             case ":method": stream.method = valueString
             case ":path": stream.path = valueString
             case ":scheme": stream.scheme = valueString
@@ -333,7 +332,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
             }
         } else {
             // nghttp2 rejects uppercase names (RFC 9113 §8.2.1), so names are already lowercase.
-            stream.headers.append(name: String(decoding: name, as: UTF8.self), value: valueString)
+            stream.headers.append(name: nameString, value: valueString)
         }
     }
 
@@ -830,22 +829,10 @@ private let onBeginHeadersCallback: nghttp2_on_begin_headers_callback = { _, fra
     }
 }
 
-private let onHeaderCallback: nghttp2_on_header_callback = {
-    _,
-    frame,
-    name,
-    nameLength,
-    value,
-    valueLength,
-    _,
-    userData in
-    guard let frame else { return 0 }
+private let onHeaderCallback: nghttp2_on_header_callback2 = { _, frame, name, value, _, userData in
+    guard let frame, let name, let value else { return 0 }
     return withConnection(userData, orElse: 0) { handler in
-        handler.header(
-            frame,
-            name: UnsafeRawBufferPointer(start: name, count: name == nil ? 0 : nameLength),
-            value: UnsafeRawBufferPointer(start: value, count: value == nil ? 0 : valueLength)
-        )
+        handler.header(frame, name: name, value: value)
         return 0
     }
 }
