@@ -1,4 +1,5 @@
 public import NIOCore
+import Synchronization
 
 /// A `TaskExecutor` that runs jobs on one NIO event loop.
 ///
@@ -7,10 +8,20 @@ public import NIOCore
 /// writes then never cross threads: no wake-up of a pool thread per request and none of the loop
 /// per response. The price is the event loop's rule: handlers must not block, or every stream of
 /// every connection on that loop waits.
-public final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: immutable; `EventLoop` is `Sendable`.
+public final class EventLoopTaskExecutor: TaskExecutor, Sendable {
     /// The loop the jobs run on.
     public let eventLoop: any EventLoop
+
+    /// Jobs waiting for the loop. Jobs are batched: the first job of a batch schedules one loop
+    /// task that runs all that arrived by then, instead of one closure allocated and queued per job.
+    private let queue = Mutex(Queue())
+
+    private struct Queue {
+        var jobs: [UnownedJob] = []
+        /// An emptied array with capacity, swapped in for `jobs` when a batch is taken.
+        var spare: [UnownedJob] = []
+        var scheduled = false
+    }
 
     /// Creates an executor for `eventLoop`.
     public init(eventLoop: any EventLoop) {
@@ -22,8 +33,33 @@ public final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
         // Not `EventLoop.enqueue(_:)`: that runs the job as if isolated to the loop's serial
         // executor, and every nonisolated `await` of the task would then hop through the queue.
         let job = UnownedJob(job)
-        self.eventLoop.execute {
-            job.runSynchronously(on: self.asUnownedTaskExecutor())
+        let schedule = self.queue.withLock { queue in
+            queue.jobs.append(job)
+            defer { queue.scheduled = true }
+            return !queue.scheduled
+        }
+        if schedule {
+            self.eventLoop.execute { self.runBatch() }
+        }
+    }
+
+    /// Runs the jobs queued so far; jobs they enqueue form the next batch, behind whatever else the
+    /// loop has queued meanwhile.
+    private func runBatch() {
+        var batch = self.queue.withLock { queue in
+            queue.scheduled = false
+            var batch = queue.spare
+            swap(&batch, &queue.jobs)
+            queue.spare = []
+            return batch
+        }
+        let executor = self.asUnownedTaskExecutor()
+        for job in batch {
+            job.runSynchronously(on: executor)
+        }
+        batch.removeAll(keepingCapacity: true)
+        self.queue.withLock { queue in
+            if queue.spare.capacity < batch.capacity { queue.spare = batch }
         }
     }
 }

@@ -72,6 +72,41 @@ struct HandlerExecutorTests {
     }
 }
 
+@Suite("EventLoopTaskExecutor", .timeLimit(.minutes(1)))
+struct EventLoopTaskExecutorTests {
+    @Test("jobs from another thread and from the loop itself all run once, on the loop, in the order queued")
+    func batches() async throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let executor = EventLoopTaskExecutor(eventLoop: loop)
+        let seen = NIOLockedValueBox<[Int]>([])
+        let offLoop = NIOLockedValueBox(0)
+        // From this (non-loop) thread: 500 tasks queued back to back, so batches form.
+        var tasks: [Task<Void, Never>] = []
+        for index in 0..<500 {
+            tasks.append(
+                Task(executorPreference: executor) {
+                    if !loop.inEventLoop { offLoop.withLockedValue { $0 += 1 } }
+                    seen.withLockedValue { $0.append(index) }
+                }
+            )
+        }
+        for task in tasks { await task.value }
+        #expect(seen.withLockedValue { $0 } == Array(0..<500))
+        // From the loop: tasks queued while a batch runs land in a later batch, and still run.
+        let nested = try await loop.submit {
+            (0..<100).map { index in
+                Task(executorPreference: executor) {
+                    if !loop.inEventLoop { offLoop.withLockedValue { $0 += 1 } }
+                    seen.withLockedValue { $0.append(500 + index) }
+                }
+            }
+        }.get()
+        for task in nested { await task.value }
+        #expect(seen.withLockedValue { $0 } == Array(0..<600))
+        #expect(offLoop.withLockedValue { $0 } == 0)
+    }
+}
+
 /// Runs jobs on the global executor and counts them.
 private final class CountingExecutor: TaskExecutor {
     let jobs = NIOLockedValueBox(0)
