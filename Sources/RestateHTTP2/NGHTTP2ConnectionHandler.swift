@@ -43,7 +43,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     /// The strings of header fields this peer sent before (HPACK-indexed).
     @exclusivity(unchecked) private var headerStrings = HeaderStringCache()
     /// Scratch bytes for the names and values of each response head, reused (nghttp2 copies them).
-    @exclusivity(unchecked) private var headScratch = ByteBuffer()
+    private let headScratch = NameValueScratch()
     @exclusivity(unchecked) private var output: ByteBuffer
     @exclusivity(unchecked) private var needsFlush = false
     @exclusivity(unchecked) private var flushScheduled = false
@@ -68,7 +68,6 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         self.context = context
         self.taskExecutor = self.configuration.handlerExecutor.taskExecutor(for: context.eventLoop)
         self.output = context.channel.allocator.buffer(capacity: 4096)
-        self.headScratch = context.channel.allocator.buffer(capacity: 512)
         guard self.createSession() else {
             context.close(promise: nil)
             return
@@ -393,7 +392,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         guard let session = self.session, stream.response == .none else { return }
         stream.handlerDone = stream.task == nil
         stream.response = .finishing
-        _ = withNameValues(status: status, headers: Self.emptyBodyHeaders, scratch: &self.headScratch) { nva, count in
+        _ = self.headScratch.withNameValues(status: status, headers: Self.emptyBodyHeaders) { nva, count in
             nghttp2_submit_response(session, stream.id, nva, count, nil)
         }
         self.scheduleFlush()
@@ -502,7 +501,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     private func markEndOfData(_ stream: H2Stream, flags: UnsafeMutablePointer<UInt32>) {
         flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
         guard let trailers = stream.trailers, !trailers.isEmpty, let session = self.session else { return }
-        let rv = withNameValues(status: nil, headers: trailers, scratch: &self.headScratch) { nva, count in
+        let rv = self.headScratch.withNameValues(status: nil, headers: trailers) { nva, count in
             nghttp2_submit_trailer(session, stream.id, nva, count)
         }
         if rv == 0 {
@@ -551,7 +550,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         }
         guard stream.response == .none else { throw HTTPStreamError.headAlreadyWritten }
         var provider = nghttp2_data_provider(source: nghttp2_data_source(), read_callback: dataSourceReadCallback)
-        let rv = withNameValues(status: status, headers: headers, scratch: &self.headScratch) { nva, count in
+        let rv = self.headScratch.withNameValues(status: status, headers: headers) { nva, count in
             nghttp2_submit_response(session, stream.id, nva, count, &provider)
         }
         guard rv == 0 else { throw HTTPStreamError.streamClosed }
@@ -735,76 +734,6 @@ private final class H2Stream {
         for waiter in waiters { waiter.resume(throwing: error) }
     }
 }
-
-/// Calls `body` with `headers` (and `:status` first, if given) as an `nghttp2_nv` array.
-///
-/// nghttp2 copies the fields during `nghttp2_submit_*`, so one scratch buffer for all names and
-/// values, reused across responses, is enough. Names are lowercased; connection-specific fields,
-/// which HTTP/2 forbids (RFC 9113 §8.2.2), are dropped.
-private func withNameValues<Result>(
-    status: Int?,
-    headers: HeaderFields,
-    scratch bytes: inout ByteBuffer,
-    _ body: (UnsafePointer<nghttp2_nv>?, Int) -> Result
-) -> Result {
-    // The names and values in the reused buffer, the rest on the stack.
-    bytes.clear()
-    return withUnsafeTemporaryAllocation(of: (Int, Int, Int, Int).self, capacity: headers.count + 1) { ranges in
-        var count = 0
-        if let status {
-            bytes.writeStaticString(":status")
-            var digits = (UInt8(0), UInt8(0), UInt8(0))
-            var value = min(max(status, 100), 999)
-            digits.2 = UInt8(48 + value % 10)
-            value /= 10
-            digits.1 = UInt8(48 + value % 10)
-            digits.0 = UInt8(48 + value / 10)
-            bytes.writeMultipleIntegers(digits.0, digits.1, digits.2)
-            ranges[0] = (0, 7, 7, 3)
-            count = 1
-        }
-        for field in headers where !isConnectionSpecific(field.name) {
-            let nameStart = bytes.writerIndex
-            let nameLength = bytes.writeLowercased(field.name)
-            let valueStart = bytes.writerIndex
-            let valueLength = bytes.writeString(field.value)
-            ranges[count] = (nameStart, nameLength, valueStart, valueLength)
-            count += 1
-        }
-        return bytes.withUnsafeMutableReadableBytes { raw in
-            let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self)
-            return withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(count, 1)) { nva in
-                for index in 0..<count {
-                    let range = ranges[index]
-                    nva[index] = nghttp2_nv(
-                        name: base.map { $0 + range.0 },
-                        value: base.map { $0 + range.2 },
-                        namelen: range.1,
-                        valuelen: range.3,
-                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
-                    )
-                }
-                return body(nva.baseAddress, count)
-            }
-        }
-    }
-}
-
-/// RFC 9113 §8.2.2: fields HTTP/2 forbids. Compared as bytes, ignoring ASCII case (the
-/// candidates are lowercase), since this runs for every field of every response.
-private func isConnectionSpecific(_ name: String) -> Bool {
-    var name = name
-    return name.withUTF8 { bytes in
-        connectionSpecificFields.contains { candidate in
-            candidate.count == bytes.count && candidate.elementsEqual(bytes) { $0 == $1.asciiLowercased }
-        }
-    }
-}
-
-private let connectionSpecificFields: [[UInt8]] = [
-    "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
-]
-.map { Array($0.utf8) }
 
 // MARK: - C callbacks: recover the handler from user_data and forward.
 

@@ -175,20 +175,6 @@ public struct HTTPStreamError: Error, Sendable, Hashable, CustomStringConvertibl
     }
 }
 
-extension ByteBuffer {
-    /// Appends the UTF-8 of `name` with ASCII letters lowercased, without an intermediate string:
-    /// one copy, then the letters folded in place (a write per byte cost 0.9 % of the server's CPU).
-    @discardableResult
-    mutating func writeLowercased(_ name: String) -> Int {
-        let start = self.writerIndex - self.readerIndex
-        let written = self.writeString(name)
-        self.withUnsafeMutableReadableBytes { bytes in
-            for index in start..<(start + written) { bytes[index] = bytes[index].asciiLowercased }
-        }
-        return written
-    }
-}
-
 extension UInt8 {
     /// The byte with an ASCII capital letter folded to lowercase; any other byte as it is.
     var asciiLowercased: UInt8 { self >= 65 && self <= 90 ? self | 0x20 : self }
