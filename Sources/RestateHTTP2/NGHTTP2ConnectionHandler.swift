@@ -356,7 +356,8 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
             self.respondWithoutBody(stream, status: 431)
             return
         }
-        guard let method = stream.method, let path = stream.path, let context = self.context else {
+        // Taken, not copied, out of the stream: it needs none of them after this.
+        guard let method = stream.method.take(), let path = stream.path.take(), let context = self.context else {
             self.respondWithoutBody(stream, status: 400)
             return
         }
@@ -366,15 +367,16 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
             self.respondWithoutBody(stream, status: 413)
             return
         }
+        var headers = HeaderFields()
+        swap(&headers, &stream.headers)
         let head = RequestHead(
             method: method,
             path: path,
-            scheme: stream.scheme,
-            authority: stream.authority,
-            headers: stream.headers,
+            scheme: stream.scheme.take(),
+            authority: stream.authority.take(),
+            headers: headers,
             transport: .http2
         )
-        stream.headers = HeaderFields()
         let (storage, task) = self.startHandler(
             streamID: Int64(stream.id),
             head: head,

@@ -120,10 +120,10 @@ final class BodyStorage: Sendable {
     /// Told the size of each chunk the consumer took, to reopen flow control. Stored rather than
     /// captured in a closure, which would be another allocation per stream.
     private let eventLoop: any EventLoop
-    private let transport: NIOLoopBound<any StreamTransport>
+    private let transport: LoopTransport
     private let streamID: Int64
 
-    init(eventLoop: any EventLoop, transport: NIOLoopBound<any StreamTransport>, streamID: Int64) {
+    init(eventLoop: any EventLoop, transport: LoopTransport, streamID: Int64) {
         self.eventLoop = eventLoop
         self.transport = transport
         self.streamID = streamID

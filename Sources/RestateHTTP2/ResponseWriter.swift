@@ -20,10 +20,10 @@ public import NIOCore
 /// ```
 public struct ResponseWriter: Sendable {
     let eventLoop: any EventLoop
-    let transport: NIOLoopBound<any StreamTransport>
+    let transport: LoopTransport
     let streamID: Int64
 
-    init(eventLoop: any EventLoop, transport: NIOLoopBound<any StreamTransport>, streamID: Int64) {
+    init(eventLoop: any EventLoop, transport: LoopTransport, streamID: Int64) {
         self.eventLoop = eventLoop
         self.transport = transport
         self.streamID = streamID
@@ -143,6 +143,16 @@ public struct ResponseWriter: Sendable {
     }
 }
 
+/// A connection's transport as the writers and bodies of its streams hold it.
+///
+/// Unlike `NIOLoopBound`, it does not check the thread on each access: every use is behind the
+/// caller's own `inEventLoop` check or inside `EventLoop.execute`/`submit`, and the second check
+/// cost a thread-local lookup per call.
+struct LoopTransport: @unchecked Sendable {
+    // @unchecked: the transport is confined to its event loop; see above.
+    let value: any StreamTransport
+}
+
 /// What a connection handler offers the writers and bodies of its streams. Every method runs on
 /// the connection's event loop.
 protocol StreamTransport: AnyObject {
@@ -168,7 +178,7 @@ extension StreamTransport {
         tracker: ServerTracker,
         handler: @escaping HTTP2Server.Handler
     ) -> (BodyStorage, Task<Void, Never>) {
-        let bound = NIOLoopBound<any StreamTransport>(self, eventLoop: eventLoop)
+        let bound = LoopTransport(value: self)
         let storage = BodyStorage(eventLoop: eventLoop, transport: bound, streamID: streamID)
         let body = RequestBody(storage: storage)
         let writer = ResponseWriter(eventLoop: eventLoop, transport: bound, streamID: streamID)
