@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Loopback end-to-end benchmark: the Swift endpoint against the official Python SDK and against
-# nghttpd serving a static file of the same size (the ceiling of this rig), under h2load.
+# nghttpd serving a static file of the same size (the ceiling of this rig), under h2load; and the
+# HTTP/2 server alone (RestateHTTP2 with an echo handler) against nghttpd serving a file the size
+# of the echoed body.
 #
 #   Tests/Benchmarks/e2e/run.sh            # everything; results in Tests/Benchmarks/results/
 #   ROUNDS=1 N_SCALE=0.2 e2e/run.sh        # a quick, smaller run
@@ -20,6 +22,7 @@ SERVER_MAX_SECONDS=${SERVER_MAX_SECONDS:-1800}
 SWIFT_PORT=${SWIFT_PORT:-19080}
 PY_PORT=${PY_PORT:-19081}
 NGHTTPD_PORT=${NGHTTPD_PORT:-19082}
+ECHO_PORT=${ECHO_PORT:-19083}
 CT="content-type: application/vnd.restate.invocation.v5"
 # connections, max concurrent streams per connection, requests for Swift and nghttpd, requests for
 # Python (a few hundred requests/s here, so fewer to keep each load within seconds)
@@ -75,10 +78,13 @@ log "starting servers"
 timeout "$SERVER_MAX_SECONDS" "$TOOL" serve "$SWIFT_PORT" "$SERVER_MAX_SECONDS" >"$WORK/swift.log" 2>&1 &
 PIDS+=($!)
 SWIFT_PID=$!
+timeout "$SERVER_MAX_SECONDS" "$TOOL" serve-echo "$ECHO_PORT" "$SERVER_MAX_SECONDS" >"$WORK/echo.log" 2>&1 &
+PIDS+=($!)
 (cd "$HERE" && exec timeout "$SERVER_MAX_SECONDS" "$HERE/.venv/bin/hypercorn" --bind "127.0.0.1:$PY_PORT" \
     --workers 1 --log-level warning python_greeter:app) >"$WORK/python.log" 2>&1 &
 PIDS+=($!)
 wait_port "$SWIFT_PORT"
+wait_port "$ECHO_PORT"
 wait_port "$PY_PORT"
 
 # --- verify one response of each with nghttp before trusting any number -----------------------
@@ -99,13 +105,21 @@ verify python-run "http://127.0.0.1:$PY_PORT/invoke/Runner/step" "$WORK/run.bin"
 verify swift-replay "http://127.0.0.1:$SWIFT_PORT/invoke/Replayer/replay" "$WORK/replay.bin" '1000'
 verify python-replay "http://127.0.0.1:$PY_PORT/invoke/Replayer/replay" "$WORK/replay.bin" '1000'
 
-# The ceiling: nghttpd answering the same request with a static file of the Swift response.
+# The HTTP/2 server alone must answer each request with its body.
+fetch "http://127.0.0.1:$ECHO_PORT/echo" "$WORK/greet.bin" "$WORK/http2-echo.response"
+cmp "$WORK/greet.bin" "$WORK/http2-echo.response" >&2
+
+# The ceiling: nghttpd answering the same request with a static file of the Swift response (and,
+# for the echo, with a file of the request body's size).
 mkdir -p "$WORK/docroot/invoke/Greeter"
 cp "$WORK/swift-greet.response" "$WORK/docroot/invoke/Greeter/greet"
+cp "$WORK/greet.bin" "$WORK/docroot/echo"
 timeout "$SERVER_MAX_SECONDS" nghttpd --no-tls -a 127.0.0.1 -d "$WORK/docroot" "$NGHTTPD_PORT" >"$WORK/nghttpd.log" 2>&1 &
 PIDS+=($!)
 wait_port "$NGHTTPD_PORT"
 verify nghttpd-greet "http://127.0.0.1:$NGHTTPD_PORT/invoke/Greeter/greet" "$WORK/greet.bin" '"Hello Till!"'
+fetch "http://127.0.0.1:$NGHTTPD_PORT/echo" "$WORK/greet.bin" "$WORK/nghttpd-echo.response"
+cmp "$WORK/greet.bin" "$WORK/nghttpd-echo.response" >&2
 
 size() { stat -c %s "$1"; }
 
@@ -117,10 +131,13 @@ load() { # TARGET CASE PORT PATH BODY RESPONSE_BYTES C M N ROUND
     local url="http://127.0.0.1:$port$path" tag="$target-$case-c$c-m$m-r$round"
     n=$(awk -v n="$n" -v s="$N_SCALE" -v c="$c" 'BEGIN { v = int(n * s); if (v < c) v = c; print v }')
     rm -f "$WORK/$tag.log" # h2load appends to its log file
-    # Warm-up (not recorded), then the measured run.
+    # Warm-up (not recorded); a run with h2load's per-request log, for the status of every
+    # response and the latency percentiles; then the run whose req/s counts, without the log,
+    # whose writing costs the client CPU that a server on the same cores would not get.
     timeout "$LOAD_TIMEOUT" h2load -n $((n / 10 > c ? n / 10 : c)) -c "$c" -m "$m" -d "$body" -H "$CT" "$url" >/dev/null
     timeout "$LOAD_TIMEOUT" h2load -n "$n" -c "$c" -m "$m" -d "$body" -H "$CT" \
-        --log-file="$WORK/$tag.log" "$url" >"$WORK/$tag.out"
+        --log-file="$WORK/$tag.log" "$url" >"$WORK/$tag.latency.out"
+    timeout "$LOAD_TIMEOUT" h2load -n "$n" -c "$c" -m "$m" -d "$body" -H "$CT" "$url" >"$WORK/$tag.out"
     if ! "$PY" "$HERE/h2load_summary.py" "$WORK/$tag.out" "$WORK/$tag.log" "$n" "$bytes" "$tag" \
         "$target" "$case" "$c" "$m" >>"$RECORDS"; then
         echo "UNTRUSTED: $(tail -1 "$RECORDS")" >&2
@@ -137,6 +154,7 @@ SR=$(size "$WORK/swift-run.response")
 PR=$(size "$WORK/python-run.response")
 SP=$(size "$WORK/swift-replay.response")
 PP=$(size "$WORK/python-replay.response")
+EB=$(size "$WORK/greet.bin")
 for round in $(seq 1 "$ROUNDS"); do
     for level in "${LEVELS[@]}"; do
         read -r c m n npy <<<"$level"
@@ -145,6 +163,9 @@ for round in $(seq 1 "$ROUNDS"); do
         load swift greet "$SWIFT_PORT" "$GREET" "$WORK/greet.bin" "$SG" "$c" "$m" "$n" "$round"
         load python greet "$PY_PORT" "$GREET" "$WORK/greet.bin" "$PG" "$c" "$m" "$npy" "$round"
         load nghttpd greet "$NGHTTPD_PORT" "$GREET" "$WORK/greet.bin" "$SG" "$c" "$m" "$n" "$round"
+        # Ten times the requests: at these rates the invocation counts would be over in ~30 ms.
+        load http2 echo "$ECHO_PORT" /echo "$WORK/greet.bin" "$EB" "$c" "$m" $((n * 10)) "$round"
+        load nghttpd echo "$NGHTTPD_PORT" /echo "$WORK/greet.bin" "$EB" "$c" "$m" $((n * 10)) "$round"
     done
     log "round $round: stateful Counter/add, -c 8 -m 32"
     load swift counter "$SWIFT_PORT" "$COUNTER" "$WORK/counter.bin" "$SC" 8 32 10000 "$round"
@@ -196,5 +217,5 @@ cp "$WORK/callgrind.json" "$RESULTS/callgrind.json"
 [ -f "$WORK/callgrind-top.txt" ] && cp "$WORK/callgrind-top.txt" "$RESULTS/callgrind-top.txt"
 "$PY" "$HERE/report.py" "$RESULTS" --readme "$PKG/../../README.md" \
     --response-bytes "swift-greet=$SG" "python-greet=$PG" "swift-counter=$SC" "python-counter=$PC" \
-    "swift-run=$SR" "python-run=$PR" "swift-replay=$SP" "python-replay=$PP"
+    "swift-run=$SR" "python-run=$PR" "swift-replay=$SP" "python-replay=$PP" "http2-echo=$EB"
 log "results in $RESULTS"
