@@ -74,6 +74,18 @@ struct BoundService: Sendable {
             let body = handler.body
             // A workflow's `run` and an object's handlers without a kind are exclusive.
             let exclusive = descriptor.kind.isKeyed && handler.kind != .shared
+            let run: @Sendable (String, Invocation, Data) async throws -> Data
+            if let instance = registry.singleInstance {
+                // A service's one instance needs no lease: calling the registry anyway cost two
+                // calls into generic code (metadata lookups) per invocation.
+                run = { _, invocation, input in try await body(instance, invocation, input) }
+            } else {
+                run = { key, invocation, input in
+                    let lease = try await registry.acquire(key: key, exclusive: exclusive)
+                    defer { registry.release(lease) }
+                    return try await body(lease.instance, invocation, input)
+                }
+            }
             handlers[handler.name] = Handler(
                 service: descriptor.name,
                 name: handler.name,
@@ -81,11 +93,7 @@ struct BoundService: Sendable {
                 options: handler.options,
                 input: handler.input,
                 output: handler.output,
-                run: { key, invocation, input in
-                    let lease = try await registry.acquire(key: key, exclusive: exclusive)
-                    defer { registry.release(lease) }
-                    return try await body(lease.instance, invocation, input)
-                }
+                run: run
             )
         }
         self.handlers = handlers

@@ -80,6 +80,9 @@ final class InstanceRegistry<Instance: Sendable>: Sendable {
     private let capacityPerShard: Int
     private let idleTimeout: Duration
     private let single: Instance?
+
+    /// The one instance of an unkeyed service, which every handler shares; `nil` for keyed ones.
+    var singleInstance: Instance? { self.single }
     private let evictedIdle: Counter
     private let evictedForCapacity: Counter
 
