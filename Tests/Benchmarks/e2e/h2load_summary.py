@@ -2,6 +2,8 @@
 """Turns one h2load run into a JSON record, and refuses to trust it unless every response was good.
 
 usage: h2load_summary.py STDOUT_FILE LOG_FILE REQUESTS RESPONSE_BYTES LABEL TARGET CASE C M
+STDOUT_FILE is h2load's output of the measured run; LOG_FILE the per-request log of a run of the
+same size (run.sh makes it in a run of its own, since writing it slows the client down).
 Checks: all REQUESTS succeeded, all were 2xx with status 200 in the per-request log, and the
 response data adds up to REQUESTS × RESPONSE_BYTES (each body is the size of the verified one).
 Prints the record as one JSON line; exits 1 (with the reason in "error") when a check fails.
