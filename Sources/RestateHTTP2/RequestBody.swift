@@ -119,26 +119,15 @@ final class BodyStorage: Sendable {
     private let state = Mutex(State())
     /// Told the size of each chunk the consumer took, to reopen flow control. Stored rather than
     /// captured in a closure, which would be another allocation per stream.
-    private let eventLoop: any EventLoop
-    private let transport: LoopTransport
-    private let streamID: Int64
+    private let stream: StreamHandle
 
-    init(eventLoop: any EventLoop, transport: LoopTransport, streamID: Int64) {
-        self.eventLoop = eventLoop
-        self.transport = transport
-        self.streamID = streamID
+    init(stream: StreamHandle) {
+        self.stream = stream
     }
 
     /// Called from any thread with the size of a chunk the consumer took.
     private func onConsume(_ bytes: Int) {
-        // A body delivered to callbacks is consumed on the loop itself: no trip needed.
-        if self.eventLoop.inEventLoop {
-            self.transport.value.bodyConsumed(stream: self.streamID, bytes: bytes)
-        } else {
-            let transport = self.transport
-            let id = self.streamID
-            self.eventLoop.execute { transport.value.bodyConsumed(stream: id, bytes: bytes) }
-        }
+        self.stream.onLoop(bytes) { transport, id, bytes in transport.bodyConsumed(stream: id, bytes: bytes) }
     }
 
     /// Producer: a chunk arrived. Returns `false` if it was dropped (discarding), in which case the

@@ -19,14 +19,10 @@ public import NIOCore
 /// try await writer.finish()
 /// ```
 public struct ResponseWriter: Sendable {
-    let eventLoop: any EventLoop
-    let transport: LoopTransport
-    let streamID: Int64
+    let stream: StreamHandle
 
-    init(eventLoop: any EventLoop, transport: LoopTransport, streamID: Int64) {
-        self.eventLoop = eventLoop
-        self.transport = transport
-        self.streamID = streamID
+    init(stream: StreamHandle) {
+        self.stream = stream
     }
 
     /// Sends the response head.
@@ -36,7 +32,9 @@ public struct ResponseWriter: Sendable {
     ///   - headers: header fields; names are sent lowercased on HTTP/2.
     /// - Throws: ``HTTPStreamError`` if the stream is closed or a head was already written.
     public func writeHead(status: Int, headers: HeaderFields = []) async throws {
-        try await self.onLoop { transport, id in try transport.writeHead(stream: id, status: status, headers: headers) }
+        try await self.stream.onLoop { transport, id in
+            try transport.writeHead(stream: id, status: status, headers: headers)
+        }
     }
 
     /// Queues a body chunk, suspending while too much of this response is still queued.
@@ -44,7 +42,7 @@ public struct ResponseWriter: Sendable {
     /// - Throws: ``HTTPStreamError`` if the stream was reset or closed, or no head was written.
     public func write(_ buffer: ByteBuffer) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.onLoop((buffer, continuation)) { transport, id, argument in
+            self.stream.onLoop((buffer, continuation)) { transport, id, argument in
                 transport.writeBody(stream: id, argument.0, continuation: argument.1)
             }
         }
@@ -55,7 +53,7 @@ public struct ResponseWriter: Sendable {
     ///
     /// Returns once the end is queued; it does not wait for the peer to receive it.
     public func finish(trailers: HeaderFields? = nil) async throws {
-        try await self.onLoop { transport, id in try transport.finish(stream: id, trailers: trailers) }
+        try await self.stream.onLoop { transport, id in try transport.finish(stream: id, trailers: trailers) }
     }
 
     /// Sends the head (when given), a body chunk and, if `finish` is set, the end, in one trip to
@@ -86,7 +84,7 @@ public struct ResponseWriter: Sendable {
         finish: Bool,
         continuation: CheckedContinuation<Void, any Error>?
     ) {
-        self.onLoop((head, body, finish, continuation)) { transport, id, argument in
+        self.stream.onLoop((head, body, finish, continuation)) { transport, id, argument in
             let (head, body, finish, continuation) = argument
             if let head {
                 do {
@@ -106,51 +104,58 @@ public struct ResponseWriter: Sendable {
     /// that another request supersedes. Returns at once; the task is cancelled on the connection's
     /// event loop, and not at all if the handler has already returned.
     public func cancelHandler() {
-        self.onLoop(()) { transport, id, _ in transport.cancelHandler(stream: id) }
+        self.stream.onLoop(()) { transport, id, _ in transport.cancelHandler(stream: id) }
     }
 
     /// Called by the server's task wrapper when the user's handler returned or threw.
     func handlerReturned(error: (any Error)?) {
-        self.onLoop(error) { transport, id, error in transport.handlerFinished(stream: id, error: error) }
+        self.stream.onLoop(error) { transport, id, error in transport.handlerFinished(stream: id, error: error) }
+    }
+}
+
+/// One stream of a connection, as its writer and its body reach it: the transport, the stream's id
+/// and the event loop every call to the transport must run on.
+///
+/// Unlike `NIOLoopBound`, it does not check the thread on each access to the transport: every use
+/// is behind `onLoop`'s own `inEventLoop` check or inside `EventLoop.execute`/`submit`, and the
+/// second check cost a thread-local lookup per call.
+struct StreamHandle: @unchecked Sendable {
+    // @unchecked: the transport is only touched on its event loop; see above.
+    let eventLoop: any EventLoop
+    private let transport: any StreamTransport
+    let streamID: Int64
+
+    init(eventLoop: any EventLoop, transport: any StreamTransport, streamID: Int64) {
+        self.eventLoop = eventLoop
+        self.transport = transport
+        self.streamID = streamID
     }
 
     /// Runs `body` with the transport on the connection's event loop: at once when the caller is
-    /// already there (a handler on ``EventLoopTaskExecutor``), else queued. `body` gets its inputs
-    /// as `argument` instead of capturing them, so that the call made on the loop, the common one,
-    /// allocates no closure context.
-    private func onLoop<Argument: Sendable>(
+    /// already there (a handler on ``EventLoopTaskExecutor``, a body consumed in a loop callback),
+    /// else queued. `body` gets its inputs as `argument` instead of capturing them, so that the
+    /// call made on the loop, the common one, allocates no closure context.
+    func onLoop<Argument: Sendable>(
         _ argument: Argument,
         _ body: @escaping @Sendable (any StreamTransport, Int64, Argument) -> Void
     ) {
         if self.eventLoop.inEventLoop {
-            body(self.transport.value, self.streamID, argument)
+            body(self.transport, self.streamID, argument)
         } else {
-            let transport = self.transport
-            let id = self.streamID
-            self.eventLoop.execute { body(transport.value, id, argument) }
+            self.eventLoop.execute { body(self.transport, self.streamID, argument) }
         }
     }
 
-    private func onLoop(
+    /// Runs `body` with the transport on the connection's event loop and returns its outcome,
+    /// waiting for the loop when the caller is elsewhere.
+    func onLoop(
         _ body: @escaping @Sendable (any StreamTransport, Int64) throws -> Void
     ) async throws {
-        let transport = self.transport
-        let id = self.streamID
         if self.eventLoop.inEventLoop {
-            return try body(transport.value, id)
+            return try body(self.transport, self.streamID)
         }
-        try await self.eventLoop.submit { try body(transport.value, id) }.get()
+        try await self.eventLoop.submit { try body(self.transport, self.streamID) }.get()
     }
-}
-
-/// A connection's transport as the writers and bodies of its streams hold it.
-///
-/// Unlike `NIOLoopBound`, it does not check the thread on each access: every use is behind the
-/// caller's own `inEventLoop` check or inside `EventLoop.execute`/`submit`, and the second check
-/// cost a thread-local lookup per call.
-struct LoopTransport: @unchecked Sendable {
-    // @unchecked: the transport is confined to its event loop; see above.
-    let value: any StreamTransport
 }
 
 /// What a connection handler offers the writers and bodies of its streams. Every method runs on
@@ -178,10 +183,10 @@ extension StreamTransport {
         tracker: ServerTracker,
         handler: @escaping HTTP2Server.Handler
     ) -> (BodyStorage, Task<Void, Never>) {
-        let bound = LoopTransport(value: self)
-        let storage = BodyStorage(eventLoop: eventLoop, transport: bound, streamID: streamID)
+        let stream = StreamHandle(eventLoop: eventLoop, transport: self, streamID: streamID)
+        let storage = BodyStorage(stream: stream)
         let body = RequestBody(storage: storage)
-        let writer = ResponseWriter(eventLoop: eventLoop, transport: bound, streamID: streamID)
+        let writer = ResponseWriter(stream: stream)
         tracker.taskStarted()
         // A `nil` preference is the global concurrent executor.
         let task = Task(executorPreference: executor) {
