@@ -726,10 +726,8 @@ private final class H2Stream {
     }
 
     func failWriters(_ error: HTTPStreamError) {
-        if self.pendingBytes > 0 {
-            self.pending.removeAll()
-            self.pendingBytes = 0
-        }
+        self.pending.removeAll()
+        self.pendingBytes = 0
         guard !self.writeWaiters.isEmpty else { return }
         let waiters = self.writeWaiters
         self.writeWaiters = []
