@@ -214,8 +214,10 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
                 channel.close(promise: nil)
             }
         } else {
-            context.write(self.wrapOutboundOut(.end(trailers)), promise: nil)
-            self.scheduleFlush()
+            // Flushed now, not batched: once `.end` passes HTTPServerPipelineHandler the connection
+            // counts as idle, and a quiesce event queued before a batched flush would close it with
+            // the whole response still unflushed (and lost).
+            context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
         }
         if exchange.requestEnded && exchange.handlerDone {
             self.exchange = nil

@@ -459,6 +459,37 @@ struct HTTP2ServerFlowControlTests {
         #expect(server.connectionCount == 0)
     }
 
+    @Test("graceful shutdown does not drop an HTTP/1.1 response that is written but not yet flushed")
+    func gracefulShutdownAfterUnflushedHTTP1Response() async throws {
+        // A group of its own: the listener takes its first loop and the connection the second, so
+        // the listener can close while the handler blocks the connection's loop.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let started = Signal()
+        let release = Signal()
+        let server = try await HTTP2Server.bind(host: "127.0.0.1", port: 0, eventLoopGroup: group) {
+            _,
+            _,
+            writer in
+            started.fire()
+            await release.wait()
+            // The handler runs on the connection's loop: blocking it here makes the shutdown's
+            // quiesce event queue up behind this job, so it arrives after the response was written
+            // in full but before any flush scheduled by those writes.
+            usleep(300_000)
+            try await writer.writeHead(status: 200)
+            try await writer.write(ByteBuffer(string: "drained"))
+            try await writer.finish()
+        }
+        async let response = rawExchange(port: server.port, send: Array("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        await started.wait()
+        release.fire()
+        await server.shutdown(gracePeriod: .seconds(30))
+        let text = String(decoding: try await response, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 200 OK"), "\(text)")
+        #expect(text.contains("drained"))
+        try await group.shutdownGracefully()
+    }
+
     @Test("HTTP/1.1 streams the response while the request body is still arriving")
     func http1Streaming() async throws {
         try await withServer(handler: echoHandler) { server in
@@ -605,7 +636,9 @@ struct HTTP2ServerOutcomeTests {
             let stream = try await client.openStream()
             try await stream.executeThenClose { inbound, outbound in
                 try await outbound.write(.headers(.init(headers: H2TestClient.requestHeaders(path: "/up"))))
-                for _ in 0..<4 {
+                // The third frame crosses the limit and nothing is written after it: once the server
+                // has answered and reset the stream, a further write would fail with a closed channel.
+                for _ in 0..<3 {
                     try await outbound.write(.data(.init(data: .byteBuffer(ByteBuffer(repeating: 1, count: 4096)))))
                 }
                 var frames = inbound.makeAsyncIterator()
