@@ -191,6 +191,37 @@ struct TestRuntimeTests {
         }
     }
 
+    @Test("a sleep requested long after its attempt started lasts what was asked, not a rounder duration")
+    func sleepAfterSlowStart() async throws {
+        // The handler takes 1.5 s of real time before it sleeps 59 s, as a loaded machine or a
+        // long replay would: the runtime must not round the 59 s up to the minute the attempt's
+        // start would also allow.
+        struct SlowSleeper: RestateService, DefaultInitializable {
+            static var restateDescriptor: ServiceDescriptor<SlowSleeper> {
+                ServiceDescriptor(
+                    name: "SlowSleeper",
+                    kind: .service,
+                    handlers: [
+                        .handler("sleep") { (_: SlowSleeper, ctx: Context, seconds: Int) in
+                            try await Task.sleep(for: .milliseconds(1500))
+                            try await ctx.sleep(for: .seconds(seconds))
+                            return "woke up"
+                        }
+                    ]
+                )
+            }
+        }
+        var endpoint = Endpoint(configuration: .init())
+        endpoint.bind(SlowSleeper.self)
+        let runtime = try await TestRuntime.start(endpoint)
+        let before = await runtime.now
+        let answer: String = try await runtime.call("SlowSleeper", "sleep", input: 59)
+        let slept = await runtime.now.timeIntervalSince(before)
+        await runtime.shutdown()
+        #expect(answer == "woke up")
+        #expect(slept == 59)
+    }
+
     @Test("with a manual clock, a sleep waits for advance(by:)")
     func manualClock() async throws {
         var configuration = TestRuntime.Configuration()
