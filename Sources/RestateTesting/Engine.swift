@@ -203,7 +203,7 @@ actor Engine {
     /// command arrived. Within that bracket the roundest duration is taken (a whole day, hour,
     /// minute, second, …), so that `sleep(for: .seconds(60))` takes exactly 60 virtual seconds.
     ///
-    /// The bracket is at most a second wide, measured back from the command's arrival: an endpoint
+    /// The bracket is less than a second wide, measured back from the command's arrival: an endpoint
     /// sends a timer's command as soon as it has read its clock, while the attempt may have started
     /// long before (a loaded machine, a long replay), and a wider bracket let a 59-second sleep
     /// round up to a whole minute.
@@ -211,7 +211,9 @@ actor Engine {
         guard milliseconds > 0 else { return now }
         let wake = Int64(clamping: milliseconds)
         let lower = max(0, wake - Self.wallClockMilliseconds())
-        let upper = min(max(lower, wake - attempt.startedAtWallClock), lower + 1000)
+        // `+ 999`, not `+ 1000`: the command often arrives within the millisecond the endpoint read
+        // its clock, and the bracket must not then reach the next whole second.
+        let upper = min(max(lower, wake - attempt.startedAtWallClock), lower + 999)
         var delay = upper
         for granularity: Int64 in [86_400_000, 3_600_000, 60_000, 1000, 100, 10, 1] {
             let candidate = (lower + granularity - 1) / granularity * granularity
