@@ -165,16 +165,17 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
             headers: headers,
             transport: .http1
         )
-        let (storage, task) = self.startHandler(
-            streamID: id,
+        let storage = self.makeBodyStorage(streamID: id, eventLoop: context.eventLoop)
+        exchange.storage = storage
+        // Queued, not started at once: the body has not arrived yet, and NIOHTTP1 is delivering.
+        exchange.task = self.startHandler(
             head: requestHead,
-            eventLoop: context.eventLoop,
+            storage: storage,
             executor: self.taskExecutor,
+            immediately: false,
             tracker: self.tracker,
             handler: self.handler
         )
-        exchange.storage = storage
-        exchange.task = task
     }
 
     private func refuseOversizedBody(_ exchange: Exchange) {

@@ -32,6 +32,13 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     private let handler: HTTP2Server.Handler
     /// Where this connection's handlers run; `nil` for the global concurrent executor.
     @exclusivity(unchecked) private var taskExecutor: (any TaskExecutor)?
+    /// Whether handlers start on this thread when their request is dispatched (they run on this
+    /// connection's event loop anyway), instead of as a job queued for it.
+    private let startsHandlersImmediately: Bool
+    /// Streams whose request head arrived during the current `mem_recv`, in order: their handlers
+    /// start after it returns, because a handler that starts at once may call into the session,
+    /// which nghttp2 forbids from inside its callbacks.
+    @exclusivity(unchecked) private var dispatched: [H2Stream] = []
 
     @exclusivity(unchecked) private var session: OpaquePointer?
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
@@ -47,6 +54,10 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     @exclusivity(unchecked) private var output: ByteBuffer
     @exclusivity(unchecked) private var needsFlush = false
     @exclusivity(unchecked) private var flushScheduled = false
+    /// Between a `channelRead` and the `channelReadComplete` that ends its read cycle, which
+    /// flushes anyway: output requested in between (handlers started by the read answer at once)
+    /// needs no task of its own.
+    @exclusivity(unchecked) private var inReadCycle = false
     @exclusivity(unchecked) private var readPending = false
     @exclusivity(unchecked) private var draining = false
     @exclusivity(unchecked) private var closing = false
@@ -60,6 +71,11 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         self.tracker = tracker
         self.handler = handler
         self.output = ByteBuffer()
+        if case .eventLoop = configuration.handlerExecutor {
+            self.startsHandlersImmediately = true
+        } else {
+            self.startsHandlersImmediately = false
+        }
     }
 
     // MARK: - Channel events
@@ -92,6 +108,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let session = self.session, !self.closing else { return }
+        self.inReadCycle = true
         let buffer = self.unwrapInboundIn(data)
         let result = buffer.withUnsafeReadableBytes { raw -> Int in
             guard let base = raw.baseAddress else { return 0 }
@@ -103,6 +120,9 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
             }
             return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), raw.count)
         }
+        if !self.dispatched.isEmpty {
+            self.startDispatchedHandlers()
+        }
         if result < 0 {
             // A connection error (bad preface, flooding, protocol violation). nghttp2 has queued a
             // GOAWAY where the protocol wants one; send what is queued, then close.
@@ -112,6 +132,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        self.inReadCycle = false
         self.flushOutput()
         context.fireChannelReadComplete()
     }
@@ -212,7 +233,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     // MARK: - Output
 
     private func scheduleFlush() {
-        guard !self.flushScheduled, let context = self.context else { return }
+        guard !self.flushScheduled, !self.inReadCycle, let context = self.context else { return }
         self.flushScheduled = true
         context.eventLoop.assumeIsolated().execute {
             self.flushScheduled = false
@@ -280,7 +301,9 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         let streams = self.streams
         self.streams.removeAll()
         self.lastStream = nil
+        self.dispatched.removeAll()
         for stream in streams.values {
+            stream.closed = true
             let task = stream.handlerDone ? nil : stream.task
             if let storage = stream.storage {
                 _ = storage.discard()
@@ -369,7 +392,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         }
         var headers = HeaderFields()
         swap(&headers, &stream.headers)
-        let head = RequestHead(
+        stream.head = RequestHead(
             method: method,
             path: path,
             scheme: stream.scheme.take(),
@@ -377,16 +400,35 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
             headers: headers,
             transport: .http2
         )
-        let (storage, task) = self.startHandler(
-            streamID: Int64(stream.id),
-            head: head,
-            eventLoop: context.eventLoop,
-            executor: self.taskExecutor,
-            tracker: self.tracker,
-            handler: self.handler
-        )
-        stream.storage = storage
-        stream.task = task
+        // The storage now, so that DATA in this same `mem_recv` has somewhere to go; the handler
+        // once it returns.
+        stream.storage = self.makeBodyStorage(streamID: Int64(stream.id), eventLoop: context.eventLoop)
+        self.dispatched.append(stream)
+    }
+
+    /// Starts the handlers of the streams dispatched by the last `mem_recv`, unless their stream
+    /// has already ended (reset, refused as too large) without them.
+    private func startDispatchedHandlers() {
+        // By index, not by iterating a copy (which would copy the array when it is cleared): a
+        // handler that runs now cannot dispatch streams, only `mem_recv` does.
+        var index = 0
+        while index < self.dispatched.count {
+            let stream = self.dispatched[index]
+            index += 1
+            guard !stream.closed, !stream.handlerDone, let head = stream.head.take(), let storage = stream.storage
+            else { continue }
+            let task = self.startHandler(
+                head: head,
+                storage: storage,
+                executor: self.taskExecutor,
+                immediately: self.startsHandlersImmediately,
+                tracker: self.tracker,
+                handler: self.handler
+            )
+            // A handler that already returned (it ran at once) has no task to cancel any more.
+            if !stream.handlerDone { stream.task = task }
+        }
+        self.dispatched.removeAll(keepingCapacity: true)
     }
 
     /// Answers a stream the handler will never see (or no longer serves) with a bodyless status.
@@ -442,6 +484,7 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
     fileprivate func streamClosed(streamID: Int32, errorCode: UInt32) {
         guard let stream = self.streams.removeValue(forKey: streamID) else { return }
         if self.lastStream === stream { self.lastStream = nil }
+        stream.closed = true
         let error: HTTPStreamError =
             errorCode == NGHTTP2_NO_ERROR.rawValue ? .streamClosed : .streamReset(errorCode: errorCode)
         let completed = errorCode == NGHTTP2_NO_ERROR.rawValue && stream.requestEnded && stream.endSent
@@ -683,6 +726,10 @@ private final class H2Stream {
     @exclusivity(unchecked) var headers = HeaderFields(reservingCapacity: 8)
     @exclusivity(unchecked) var headerBytes = 0
     @exclusivity(unchecked) var headersTooLarge = false
+    /// The request head between its dispatch and the start of its handler.
+    @exclusivity(unchecked) var head: RequestHead?
+    /// Closed by nghttp2 (or with the connection): the stream is no longer in the table.
+    @exclusivity(unchecked) var closed = false
 
     @exclusivity(unchecked) var storage: BodyStorage?
     @exclusivity(unchecked) var task: Task<Void, Never>?

@@ -119,7 +119,7 @@ final class BodyStorage: Sendable {
     private let state = Mutex(State())
     /// Told the size of each chunk the consumer took, to reopen flow control. Stored rather than
     /// captured in a closure, which would be another allocation per stream.
-    private let stream: StreamHandle
+    let stream: StreamHandle
 
     init(stream: StreamHandle) {
         self.stream = stream

@@ -171,35 +171,59 @@ protocol StreamTransport: AnyObject {
 }
 
 extension StreamTransport {
-    /// Builds the body, writer and task of a new request and starts the user's handler.
+    /// The body storage of a new request, which the connection fills as its chunks arrive.
+    func makeBodyStorage(streamID: Int64, eventLoop: any EventLoop) -> BodyStorage {
+        BodyStorage(stream: StreamHandle(eventLoop: eventLoop, transport: self, streamID: streamID))
+    }
+
+    /// Starts the user's handler for a request whose body goes to `storage`.
     ///
     /// The task is unstructured on purpose: a stream reset must cancel exactly one handler, which a
     /// task group child cannot be. The ``ServerTracker`` keeps count so that shutdown can wait.
+    ///
+    /// With `immediately`, the handler runs at once on the calling thread (the connection's event
+    /// loop) until it first suspends, instead of being queued as a job for the loop: a handler
+    /// whose request is already complete often answers without ever suspending. Only for
+    /// ``HandlerExecutor/eventLoop``, where the handler would run on this thread anyway, and only
+    /// where the connection may be called back synchronously (not from inside nghttp2).
     func startHandler(
-        streamID: Int64,
         head: RequestHead,
-        eventLoop: any EventLoop,
+        storage: BodyStorage,
         executor: (any TaskExecutor)?,
+        immediately: Bool,
         tracker: ServerTracker,
         handler: @escaping HTTP2Server.Handler
-    ) -> (BodyStorage, Task<Void, Never>) {
-        let stream = StreamHandle(eventLoop: eventLoop, transport: self, streamID: streamID)
-        let storage = BodyStorage(stream: stream)
+    ) -> Task<Void, Never> {
         let body = RequestBody(storage: storage)
-        let writer = ResponseWriter(stream: stream)
+        let writer = ResponseWriter(stream: storage.stream)
         tracker.taskStarted()
-        // A `nil` preference is the global concurrent executor.
-        let task = Task(executorPreference: executor) {
-            do {
-                try await handler(head, body, writer)
-                writer.handlerReturned(error: nil)
-            } catch {
-                writer.handlerReturned(error: error)
+        if immediately, #available(macOS 26.0, iOS 26.0, watchOS 26.0, tvOS 26.0, visionOS 26.0, *) {
+            return Task.immediate(executorPreference: executor) {
+                await runHandler(handler, head, body, writer, tracker)
             }
-            tracker.taskEnded()
         }
-        return (storage, task)
+        // A `nil` preference is the global concurrent executor.
+        return Task(executorPreference: executor) {
+            await runHandler(handler, head, body, writer, tracker)
+        }
     }
+}
+
+/// The body of every handler task: the user's handler, then the transport and the tracker told.
+private func runHandler(
+    _ handler: HTTP2Server.Handler,
+    _ head: RequestHead,
+    _ body: RequestBody,
+    _ writer: ResponseWriter,
+    _ tracker: ServerTracker
+) async {
+    do {
+        try await handler(head, body, writer)
+        writer.handlerReturned(error: nil)
+    } catch {
+        writer.handlerReturned(error: error)
+    }
+    tracker.taskEnded()
 }
 
 extension HandlerExecutor {

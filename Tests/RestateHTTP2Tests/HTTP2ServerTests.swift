@@ -613,6 +613,34 @@ struct HTTP2ServerOutcomeTests {
         }
     }
 
+    @Test("a request reset in the read that brought its head never reaches the handler; the next one does")
+    func resetBeforeHandlerStarts() async throws {
+        let seen = NIOLockedValueBox<[String]>([])
+        try await withServer(handler: { head, body, writer in
+            seen.withLockedValue { $0.append(head.method) }
+            for try await _ in body {}
+            try await writer.writeHead(status: 200)
+            try await writer.finish()
+        }) { server in
+            typealias Wire = HTTP2ServerMalformedInputTests
+            // HPACK: 0x83 `:method POST`, 0x82 `:method GET`, 0x84 `:path /`, 0x86 `:scheme http`
+            // (static table), then `:authority x` as a literal. One write, so that the server
+            // reads all of it at once.
+            let authority: [UInt8] = [0x01, 0x01, UInt8(ascii: "x")]
+            let post = Wire.frame(type: 0x1, flags: 0x4, stream: 1, payload: [0x83, 0x84, 0x86] + authority)
+            let reset = Wire.frame(type: 0x3, stream: 1, payload: [0, 0, 0, 0x8])  // CANCEL
+            let get = Wire.frame(type: 0x1, flags: 0x5, stream: 3, payload: [0x82, 0x84, 0x86] + authority)
+            let bytes = Wire.preface + Wire.emptySettings + post + reset + get
+            let frames = try await rawFrameExchange(port: server.port, send: bytes) { frames in
+                frames.contains { $0.stream == 3 && ($0.flags & 0x1 != 0 || $0.type == 0x3) }
+            }
+            #expect(frames.contains { $0.type == 0x1 && $0.stream == 3 }, "\(frames)")
+            #expect(!frames.contains { $0.stream == 1 }, "nothing goes out on the reset stream: \(frames)")
+        }
+        // `withServer` has waited for every handler task by now.
+        #expect(seen.withLockedValue { $0 } == ["GET"])
+    }
+
     @Test("a streamed body (no content-length) over the limit gets 413 and fails the handler's body")
     func oversizedStreamedBody() async throws {
         let outcome = NIOLockedValueBox<String?>(nil)

@@ -380,6 +380,55 @@ extension HTTP2Frame.FramePayload {
 }
 
 /// Reads HTTP/2 frames (type, flags, stream id) from raw bytes.
+/// One HTTP/2 frame as it came off the wire: its header and payload.
+struct RawFrame: Equatable {
+    var type: UInt8
+    var flags: UInt8
+    var stream: UInt32
+    var payload: [UInt8]
+}
+
+/// The whole frames at the start of `bytes` (a trailing partial frame is left out).
+func rawFrames(in bytes: [UInt8]) -> [RawFrame] {
+    var frames: [RawFrame] = []
+    var index = 0
+    while index + 9 <= bytes.count {
+        let length = Int(bytes[index]) << 16 | Int(bytes[index + 1]) << 8 | Int(bytes[index + 2])
+        guard index + 9 + length <= bytes.count else { break }
+        let stream = bytes[index + 5..<index + 9].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } & 0x7FFF_FFFF
+        frames.append(
+            RawFrame(
+                type: bytes[index + 3],
+                flags: bytes[index + 4],
+                stream: stream,
+                payload: Array(bytes[index + 9..<index + 9 + length])
+            )
+        )
+        index += 9 + length
+    }
+    return frames
+}
+
+/// Sends `bytes` on a new connection in one write, then reads frames until `done` says so (or
+/// the server closes), and closes.
+func rawFrameExchange(port: Int, send bytes: [UInt8], until done: ([RawFrame]) -> Bool) async throws -> [RawFrame] {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+    return try await channel.executeThenClose { inbound, outbound in
+        try await outbound.write(ByteBuffer(bytes: bytes))
+        var received: [UInt8] = []
+        for try await chunk in inbound {
+            received += chunk.readableBytesView
+            if done(rawFrames(in: received)) { break }
+        }
+        return rawFrames(in: received)
+    }
+}
+
 func frameTypes(in bytes: [UInt8]) -> [UInt8] {
     var types: [UInt8] = []
     var index = 0
