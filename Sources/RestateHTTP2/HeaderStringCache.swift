@@ -28,19 +28,18 @@ struct HeaderStringCache {
     private var entries: [Entry] = []
     /// The slot to reuse next once all are taken.
     private var victim = 0
+    /// Where the next field is looked for first: the slot after the last one found. A client sends
+    /// its fields in the same order on every request, so this is usually the one, and the lookup
+    /// costs one comparison instead of a scan.
+    private var expected = 0
 
     /// The strings for a field, from the cache or made now (and remembered).
     mutating func strings(name: OpaquePointer, value: OpaquePointer) -> (name: String, value: String) {
+        if self.expected < self.entries.count, self.entries[self.expected].name == name {
+            return self.strings(at: self.expected, value: value)
+        }
         for index in self.entries.indices where self.entries[index].name == name {
-            if self.entries[index].value == value {
-                return (self.entries[index].nameString, self.entries[index].valueString)
-            }
-            let valueString = Self.string(value)
-            nghttp2_rcbuf_incref(value)
-            nghttp2_rcbuf_decref(self.entries[index].value)
-            self.entries[index].value = value
-            self.entries[index].valueString = valueString
-            return (self.entries[index].nameString, valueString)
+            return self.strings(at: index, value: value)
         }
         let entry = Entry(name: name, value: value, nameString: Self.string(name), valueString: Self.string(value))
         nghttp2_rcbuf_incref(name)
@@ -48,12 +47,29 @@ struct HeaderStringCache {
         if self.entries.count < Self.capacity {
             if self.entries.isEmpty { self.entries.reserveCapacity(Self.capacity) }
             self.entries.append(entry)
+            self.expected = self.entries.count
         } else {
             Self.release(self.entries[self.victim])
             self.entries[self.victim] = entry
             self.victim = (self.victim + 1) % Self.capacity
+            self.expected = self.victim
         }
         return (entry.nameString, entry.valueString)
+    }
+
+    /// The strings of the slot at `index`, whose name matched, with its value made anew if the
+    /// value's buffer is another.
+    private mutating func strings(at index: Int, value: OpaquePointer) -> (name: String, value: String) {
+        self.expected = index + 1
+        if self.entries[index].value == value {
+            return (self.entries[index].nameString, self.entries[index].valueString)
+        }
+        let valueString = Self.string(value)
+        nghttp2_rcbuf_incref(value)
+        nghttp2_rcbuf_decref(self.entries[index].value)
+        self.entries[index].value = value
+        self.entries[index].valueString = valueString
+        return (self.entries[index].nameString, valueString)
     }
 
     /// Releases every cached buffer.
@@ -61,6 +77,7 @@ struct HeaderStringCache {
         for entry in self.entries { Self.release(entry) }
         self.entries.removeAll()
         self.victim = 0
+        self.expected = 0
     }
 
     private static func release(_ entry: Entry) {
