@@ -188,6 +188,8 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         guard nghttp2_option_new(&option) == 0, let option else { return false }
         defer { nghttp2_option_del(option) }
         nghttp2_option_set_no_auto_window_update(option, 1)
+        // No RFC 7540 priority tree (see the SETTINGS below): closed streams need not be kept for it.
+        nghttp2_option_set_no_closed_streams(option, 1)
 
         var session: OpaquePointer?
         let userData = Unmanaged.passUnretained(self).toOpaque()
@@ -213,6 +215,14 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
             nghttp2_settings_entry(
                 settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
                 value: UInt32(config.maxHeaderListSize)
+            ),
+            // RFC 9218 §2.1: this server does not use RFC 7540's stream dependencies and weights,
+            // so nghttp2 keeps no dependency tree (work on every stream's open and close) and
+            // schedules by RFC 9218 urgency. Responses of one connection are not meant to be
+            // prioritised against each other here.
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES.rawValue),
+                value: 1
             ),
         ]
         let rv = settings.withUnsafeMutableBufferPointer { entries in

@@ -64,7 +64,7 @@ public struct Endpoint: Sendable {
         /// Reads settings from the environment: `RESTATE_IDENTITY_KEYS` (comma-separated; also
         /// read from `E2E_REQUEST_SIGNING`), `RESTATE_SHARDS`, `RESTATE_INSTANCES_PER_SHARD`,
         /// `RESTATE_INSTANCE_IDLE_TIMEOUT` (seconds), `RESTATE_MAX_IN_FLIGHT_PER_SHARD`,
-        /// `RESTATE_HANDLER_EXECUTOR` (`event-loop` or `global`).
+        /// `RESTATE_HANDLER_EXECUTOR` (`event-loop` or `global`), `RESTATE_EVENT_LOOPS`.
         public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
             -> Configuration
         {
@@ -85,6 +85,9 @@ public struct Endpoint: Sendable {
             }
             if let inFlight = environment["RESTATE_MAX_IN_FLIGHT_PER_SHARD"].flatMap(Int.init), inFlight > 0 {
                 configuration.maxInFlightPerShard = inFlight
+            }
+            if let loops = environment["RESTATE_EVENT_LOOPS"].flatMap(Int.init), loops > 0 {
+                configuration.http.eventLoopCount = loops
             }
             switch environment["RESTATE_HANDLER_EXECUTOR"] {
             case "event-loop": configuration.http.handlerExecutor = .eventLoop

@@ -46,7 +46,9 @@ case "serve-echo":
     // comparing the transport with nghttpd.
     let port = arguments.dropFirst().first.flatMap(Int.init) ?? 9081
     let maxSeconds = arguments.dropFirst(2).first.flatMap(Int.init) ?? 1800
-    let server = try await HTTP2Server.bind(host: "127.0.0.1", port: port) { head, body, writer in
+    // The endpoint's HTTP settings, so that RESTATE_EVENT_LOOPS and RESTATE_HANDLER_EXECUTOR apply.
+    let http = Endpoint.Configuration.fromEnvironment().http
+    let server = try await HTTP2Server.bind(host: "127.0.0.1", port: port, configuration: http) { head, body, writer in
         let bytes = try await body.collect(upTo: 1 << 20)
         answer(writer, bytes)
     }
