@@ -42,6 +42,26 @@ struct HandlerExecutorTests {
         #expect(answers.h1.contains("loop,loop"), "\(answers.h1)")
     }
 
+    @Test("without a group of its own, the server spreads connections over eventLoopCount loops")
+    func eventLoopCount() async throws {
+        let loops = NIOLockedValueBox<Set<ObjectIdentifier>>([])
+        let configuration = HTTP2Server.Configuration(eventLoopCount: 3)
+        try await withServer(configuration: configuration, handler: { _, _, writer in
+            if let loop = MultiThreadedEventLoopGroup.currentEventLoop {
+                loops.withLockedValue { _ = $0.insert(ObjectIdentifier(loop)) }
+            }
+            writer.finish(head: (200, []), body: ByteBuffer())
+        }) { server in
+            // Round robin: nine connections land on each of the three loops three times.
+            for _ in 0..<9 {
+                let client = try await H2TestClient.connect(port: server.port)
+                _ = try await client.get("/")
+                await client.close()
+            }
+        }
+        #expect(loops.withLockedValue { $0.count } == 3)
+    }
+
     @Test("a task the handler starts (as ctx.run does) runs on the global executor, not on the loop")
     func unstructuredTasksLeaveTheLoop() async throws {
         let answer = try await withServer(handler: { _, _, writer in

@@ -1,3 +1,4 @@
+import NIOCore
 import RestateHTTP2
 import Testing
 
@@ -20,6 +21,15 @@ struct EndpointConfigurationTests {
         #expect(executor("global") == "global")
         #expect(executor("event-loop") == "event-loop")
         #expect(executor("threads") == "event-loop")
+    }
+
+    @Test("RESTATE_EVENT_LOOPS sets the server's event loops; two per core otherwise")
+    func eventLoops() {
+        let twoPerCore = 2 * System.coreCount
+        #expect(Endpoint.Configuration.fromEnvironment([:]).http.eventLoopCount == twoPerCore)
+        #expect(Endpoint.Configuration.fromEnvironment(["RESTATE_EVENT_LOOPS": "3"]).http.eventLoopCount == 3)
+        #expect(Endpoint.Configuration.fromEnvironment(["RESTATE_EVENT_LOOPS": "0"]).http.eventLoopCount == twoPerCore)
+        #expect(Endpoint.Configuration.fromEnvironment(["RESTATE_EVENT_LOOPS": "x"]).http.eventLoopCount == twoPerCore)
     }
 
     @Test("numeric settings are read, and ignored when not positive numbers")
