@@ -46,12 +46,15 @@ struct HandlerExecutorTests {
     func eventLoopCount() async throws {
         let loops = NIOLockedValueBox<Set<ObjectIdentifier>>([])
         let configuration = HTTP2Server.Configuration(eventLoopCount: 3)
-        try await withServer(configuration: configuration, handler: { _, _, writer in
-            if let loop = MultiThreadedEventLoopGroup.currentEventLoop {
-                loops.withLockedValue { _ = $0.insert(ObjectIdentifier(loop)) }
+        try await withServer(
+            configuration: configuration,
+            handler: { _, _, writer in
+                if let loop = MultiThreadedEventLoopGroup.currentEventLoop {
+                    loops.withLockedValue { _ = $0.insert(ObjectIdentifier(loop)) }
+                }
+                writer.finish(head: (200, []), body: ByteBuffer())
             }
-            writer.finish(head: (200, []), body: ByteBuffer())
-        }) { server in
+        ) { server in
             // Round robin: nine connections land on each of the three loops three times.
             for _ in 0..<9 {
                 let client = try await H2TestClient.connect(port: server.port)
