@@ -90,7 +90,11 @@ public struct RequestBody: AsyncSequence, Sendable {
 ///
 /// A mutex rather than an event-loop hop per chunk: the consumer takes buffered chunks without
 /// touching the loop, and the loop only hears about consumption (to open the flow-control window).
-final class BodyStorage: Sendable {
+///
+/// Not final: the HTTP/2 connection's per-stream state is a subclass, so that a stream is one
+/// object instead of two. `@unchecked` because of that subclass, whose own fields are confined to
+/// the connection's event loop; everything declared here is immutable or behind the mutex.
+class BodyStorage: @unchecked Sendable {
     private enum End {
         case finished
         case failed(any Error)
@@ -132,7 +136,7 @@ final class BodyStorage: Sendable {
 
     /// Producer: a chunk arrived. Returns `false` if it was dropped (discarding), in which case the
     /// caller must count it as consumed itself.
-    func append(_ chunk: ByteBuffer) -> Bool {
+    final func append(_ chunk: ByteBuffer) -> Bool {
         enum Outcome {
             case dropped
             case buffered
@@ -170,7 +174,7 @@ final class BodyStorage: Sendable {
     }
 
     /// Consumer side: from now on chunks go to `consumer` as they arrive.
-    func deliver(to consumer: Consumer) {
+    final func deliver(to consumer: Consumer) {
         let drain = self.state.withLock { state in
             precondition(state.consumer == nil && state.waiter == nil, "a request body is read once")
             guard !state.discarding else { return false }
@@ -222,7 +226,7 @@ final class BodyStorage: Sendable {
     }
 
     /// Producer: the request ended normally. Buffered chunks are still delivered.
-    func finish() {
+    final func finish() {
         self.end(.finished)
     }
 
@@ -231,7 +235,7 @@ final class BodyStorage: Sendable {
     /// `task`, if given, is cancelled after the failure is recorded and before the waiting consumer
     /// resumes, so the handler sees both the transport error (not a bare `CancellationError` from
     /// the cancellation handler) and `Task.isCancelled`.
-    func fail(_ error: any Error, cancelling task: Task<Void, Never>? = nil) {
+    final func fail(_ error: any Error, cancelling task: Task<Void, Never>? = nil) {
         self.end(.failed(error), cancelling: task)
     }
 
@@ -256,7 +260,7 @@ final class BodyStorage: Sendable {
 
     /// Transport: the handler is gone. Returns the bytes buffered but never consumed, which the
     /// caller must give back to flow control.
-    func discard() -> Int {
+    final func discard() -> Int {
         self.state.withLock { state in
             state.discarding = true
             var bytes = 0
@@ -265,7 +269,7 @@ final class BodyStorage: Sendable {
         }
     }
 
-    func next() async throws -> ByteBuffer? {
+    final func next() async throws -> ByteBuffer? {
         enum Immediate {
             case chunk(ByteBuffer)
             case end

@@ -27,8 +27,11 @@ func fail(_ message: String) -> Never {
 /// Queues the whole echo response without waiting for the loop. A synchronous function so that the
 /// transport's own `finish(head:body:)` is called, not `ResponseSink`'s awaiting default.
 func answer(_ writer: ResponseWriter, _ bytes: ByteBuffer) {
-    writer.finish(head: (status: 200, headers: [("content-type", "application/octet-stream")]), body: bytes)
+    writer.finish(head: (status: 200, headers: echoHeaders), body: bytes)
 }
+
+/// Built once, as a handler with a fixed head would: a literal here is an array per request.
+let echoHeaders: HeaderFields = [("content-type", "application/octet-stream")]
 
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
