@@ -197,11 +197,14 @@ extension StreamTransport {
         let body = RequestBody(storage: storage)
         let writer = ResponseWriter(stream: storage.stream)
         tracker.taskStarted()
+        #if compiler(>=6.2)
+        // `Task.immediate` is new in Swift 6.2; older compilers always queue the first job.
         if immediately, #available(macOS 26.0, iOS 26.0, watchOS 26.0, tvOS 26.0, visionOS 26.0, *) {
             return Task.immediate(executorPreference: executor) {
                 await runHandler(handler, head, body, writer, tracker)
             }
         }
+        #endif
         // A `nil` preference is the global concurrent executor.
         return Task(executorPreference: executor) {
             await runHandler(handler, head, body, writer, tracker)
