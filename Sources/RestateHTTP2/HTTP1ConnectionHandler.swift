@@ -165,7 +165,7 @@ final class HTTP1ConnectionHandler: ChannelDuplexHandler, StreamTransport {
             headers: headers,
             transport: .http1
         )
-        let storage = self.makeBodyStorage(streamID: id, eventLoop: context.eventLoop)
+        let storage = BodyStorage(stream: StreamHandle(eventLoop: context.eventLoop, transport: self, streamID: id))
         exchange.storage = storage
         // Queued, not started at once: the body has not arrived yet, and NIOHTTP1 is delivering.
         exchange.task = self.startHandler(

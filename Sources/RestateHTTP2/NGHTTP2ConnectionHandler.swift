@@ -429,11 +429,10 @@ final class NGHTTP2ConnectionHandler: ChannelDuplexHandler, StreamTransport {
         while index < self.dispatched.count {
             let stream = self.dispatched[index]
             index += 1
-            guard !stream.closed, !stream.handlerDone, let head = stream.head.take(), let storage = stream.storage
-            else { continue }
+            guard !stream.closed, !stream.handlerDone, let head = stream.head.take() else { continue }
             let task = self.startHandler(
                 head: head,
-                storage: storage,
+                storage: stream,
                 executor: self.taskExecutor,
                 immediately: self.startsHandlersImmediately,
                 tracker: self.tracker,

@@ -116,3 +116,8 @@ final class NameValueScratch {
         }
     }
 }
+
+extension UInt8 {
+    /// The byte with an ASCII capital letter folded to lowercase; any other byte as it is.
+    var asciiLowercased: UInt8 { self >= 65 && self <= 90 ? self | 0x20 : self }
+}

@@ -174,8 +174,3 @@ public struct HTTPStreamError: Error, Sendable, Hashable, CustomStringConvertibl
         }
     }
 }
-
-extension UInt8 {
-    /// The byte with an ASCII capital letter folded to lowercase; any other byte as it is.
-    var asciiLowercased: UInt8 { self >= 65 && self <= 90 ? self | 0x20 : self }
-}

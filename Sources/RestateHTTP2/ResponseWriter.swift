@@ -171,11 +171,6 @@ protocol StreamTransport: AnyObject {
 }
 
 extension StreamTransport {
-    /// The body storage of a new request, which the connection fills as its chunks arrive.
-    func makeBodyStorage(streamID: Int64, eventLoop: any EventLoop) -> BodyStorage {
-        BodyStorage(stream: StreamHandle(eventLoop: eventLoop, transport: self, streamID: streamID))
-    }
-
     /// Starts the user's handler for a request whose body goes to `storage`.
     ///
     /// The task is unstructured on purpose: a stream reset must cancel exactly one handler, which a

@@ -79,10 +79,8 @@ final class InstanceRegistry<Instance: Sendable>: Sendable {
     private let shards: [ShardBox]
     private let capacityPerShard: Int
     private let idleTimeout: Duration
-    private let single: Instance?
-
     /// The one instance of an unkeyed service, which every handler shares; `nil` for keyed ones.
-    var singleInstance: Instance? { self.single }
+    let singleInstance: Instance?
     private let evictedIdle: Counter
     private let evictedForCapacity: Counter
 
@@ -100,7 +98,7 @@ final class InstanceRegistry<Instance: Sendable>: Sendable {
         self.factory = factory
         self.capacityPerShard = max(1, capacityPerShard)
         self.idleTimeout = idleTimeout
-        self.single = keyed ? nil : factory()
+        self.singleInstance = keyed ? nil : factory()
         self.shards = keyed ? (0..<max(1, shardCount)).map { ShardBox(service: service, index: $0) } : []
         evictedIdle = Counter(
             label: "restate.instances.evicted",
@@ -122,7 +120,7 @@ final class InstanceRegistry<Instance: Sendable>: Sendable {
     ///
     /// - Throws: `CancellationError` when the task is cancelled while waiting.
     func acquire(key: String, exclusive: Bool) async throws -> Lease {
-        if let single { return Lease(instance: single, shard: -1, slot: -1, exclusive: false) }
+        if let single = self.singleInstance { return Lease(instance: single, shard: -1, slot: -1, exclusive: false) }
         let shardIndex = shardIndex(of: key)
         let box = shards[shardIndex]
         let now = ContinuousClock.now
