@@ -493,12 +493,7 @@ struct HTTP2ServerFlowControlTests {
     @Test("HTTP/1.1 streams the response while the request body is still arriving")
     func http1Streaming() async throws {
         try await withServer(handler: echoHandler) { server in
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: server.port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
-                }
+            let channel = try await connectRaw(port: server.port)
             try await channel.executeThenClose { inbound, outbound in
                 var received = inbound.makeAsyncIterator()
                 try await outbound.write(

@@ -125,14 +125,19 @@ final class Signal: Sendable {
     }
 }
 
-/// A raw TCP exchange: sends `bytes`, then collects everything until the server closes.
-func rawExchange(port: Int, send bytes: [UInt8]) async throws -> [UInt8] {
-    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+/// A plain TCP connection to the server, as bytes in and out.
+func connectRaw(port: Int) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .connect(host: "127.0.0.1", port: port) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
             }
         }
+}
+
+/// A raw TCP exchange: sends `bytes`, then collects everything until the server closes.
+func rawExchange(port: Int, send bytes: [UInt8]) async throws -> [UInt8] {
+    let channel = try await connectRaw(port: port)
     return try await channel.executeThenClose { inbound, outbound in
         if !bytes.isEmpty {
             try await outbound.write(ByteBuffer(bytes: bytes))
@@ -379,7 +384,6 @@ extension HTTP2Frame.FramePayload {
     }
 }
 
-/// Reads HTTP/2 frames (type, flags, stream id) from raw bytes.
 /// One HTTP/2 frame as it came off the wire: its header and payload.
 struct RawFrame: Equatable {
     var type: UInt8
@@ -412,12 +416,7 @@ func rawFrames(in bytes: [UInt8]) -> [RawFrame] {
 /// Sends `bytes` on a new connection in one write, then reads frames until `done` says so (or
 /// the server closes), and closes.
 func rawFrameExchange(port: Int, send bytes: [UInt8], until done: ([RawFrame]) -> Bool) async throws -> [RawFrame] {
-    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .connect(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-            }
-        }
+    let channel = try await connectRaw(port: port)
     return try await channel.executeThenClose { inbound, outbound in
         try await outbound.write(ByteBuffer(bytes: bytes))
         var received: [UInt8] = []
@@ -429,13 +428,7 @@ func rawFrameExchange(port: Int, send bytes: [UInt8], until done: ([RawFrame]) -
     }
 }
 
+/// The types of the whole frames in `bytes`.
 func frameTypes(in bytes: [UInt8]) -> [UInt8] {
-    var types: [UInt8] = []
-    var index = 0
-    while index + 9 <= bytes.count {
-        let length = Int(bytes[index]) << 16 | Int(bytes[index + 1]) << 8 | Int(bytes[index + 2])
-        types.append(bytes[index + 3])
-        index += 9 + length
-    }
-    return types
+    rawFrames(in: bytes).map(\.type)
 }
