@@ -783,6 +783,26 @@ struct HTTP2ServerMalformedInputTests {
         ),
     ]
 
+    @Test("the server's SETTINGS announce its limits and that it uses no RFC 7540 priorities")
+    func settings() async throws {
+        try await withServer(handler: echoHandler) { server in
+            let frames = try await rawFrameExchange(port: server.port, send: Self.preface + Self.emptySettings) {
+                $0.contains { $0.type == 0x4 && $0.flags & 0x1 == 0 }
+            }
+            let settings = try #require(frames.first { $0.type == 0x4 && $0.flags & 0x1 == 0 })
+            var values: [UInt16: UInt32] = [:]
+            for offset in stride(from: 0, to: settings.payload.count - 5, by: 6) {
+                let entry = settings.payload[offset..<offset + 6]
+                let id = entry.prefix(2).reduce(UInt16(0)) { $0 << 8 | UInt16($1) }
+                values[id] = entry.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            }
+            let defaults = HTTP2Server.Configuration.defaults
+            #expect(values[0x3] == UInt32(defaults.maxConcurrentStreams))  // MAX_CONCURRENT_STREAMS
+            #expect(values[0x6] == UInt32(defaults.maxHeaderListSize))  // MAX_HEADER_LIST_SIZE
+            #expect(values[0x9] == 1)  // NO_RFC7540_PRIORITIES (RFC 9218 §2.1)
+        }
+    }
+
     @Test("a protocol error gets GOAWAY and a close; the next connection is served", arguments: Self.cases)
     func malformed(_ name: String, _ bytes: [UInt8]) async throws {
         try await withServer(handler: echoHandler) { server in
